@@ -1,0 +1,132 @@
+import { EVENT_TYPES, type EventContext, type EventType } from '@trail/sdk-core/protocol';
+import { type Context, Hono } from 'hono';
+import { routePath } from 'hono/route';
+import type { Config, SourceConfig } from './config/config.ts';
+import { authenticate, writeKeyOf } from './http/auth.ts';
+import { readJsonBody } from './http/body.ts';
+import { corsHeaders, originAllowed, originAllowedByAny, PREFLIGHT_HEADERS } from './http/cors.ts';
+import { HttpError } from './http/errors.ts';
+import { type Envelope, Ingestor } from './ingest/ingest.ts';
+import { anonymizeIp, clientIp } from './ingest/ip.ts';
+import type { Logger } from './ops/logger.ts';
+import type { Metrics } from './ops/metrics.ts';
+import { METRIC } from './ops/names.ts';
+import { SinkError } from './sinks/fanout.ts';
+import type { Sink } from './sinks/sink.ts';
+
+/** What a runtime hands the app: the pieces that differ between Node, Bun, Deno and Workers. */
+export interface AppDeps {
+  config: Config;
+  sink: Sink;
+  metrics: Metrics;
+  logger: Logger;
+  /** The peer address of the connection, as the runtime knows it. */
+  socketIp?: (c: Context) => string | undefined;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Batch-level fields, taken only when they have the right shape (events validate their own). */
+function envelopeOf(body: Record<string, unknown>): Envelope {
+  return {
+    sentAt: typeof body.sentAt === 'string' ? body.sentAt : undefined,
+    context: isObject(body.context) ? (body.context as EventContext) : undefined,
+  };
+}
+
+/** The Hono app with every route; runtime entries wrap it. */
+export function createApp(deps: AppDeps): Hono {
+  const { config, sink, metrics, logger } = deps;
+  const sources = new Map<string, SourceConfig>(config.sources.map((s) => [s.writeKey, s]));
+  const ingestor = new Ingestor(config, sink, metrics, logger);
+  const app = new Hono();
+
+  app.use('*', async (c, next) => {
+    await next();
+    metrics.inc(...METRIC.requests, { route: routePath(c, -1), status: String(c.res.status) });
+  });
+
+  app.use('/v1/*', async (c, next) => {
+    const origin = c.req.header('origin');
+    const allowed = origin !== undefined && originAllowedByAny(sources.values(), origin);
+    if (c.req.method === 'OPTIONS') {
+      return allowed && origin
+        ? c.body(null, 204, { ...corsHeaders(origin), ...PREFLIGHT_HEADERS })
+        : c.body(null, 403);
+    }
+    await next();
+    // Set after the handler so that error answers are readable too: a client that cannot read
+    // a 400 would take it for a network error and retry forever.
+    if (allowed && origin && c.res.status !== 403) {
+      for (const [name, value] of Object.entries(corsHeaders(origin))) c.res.headers.set(name, value);
+    }
+  });
+
+  const receive = async (c: Context, type?: EventType) => {
+    const receivedAt = Date.now();
+    // A single-event body is the event, so the per-event cap applies to the whole body.
+    const body = await readJsonBody(c.req.raw, type ? config.limits.eventBytes : config.limits.batchBytes);
+    if (!isObject(body)) throw new HttpError(400, 'invalid_body', 'body must be a JSON object');
+    const source = authenticate(sources, writeKeyOf(c.req.header('authorization'), body));
+    const origin = c.req.header('origin');
+    if (origin && !originAllowed(source, origin)) {
+      throw new HttpError(403, 'origin_not_allowed', `origin ${origin} is not allowed for this write key`);
+    }
+    let events: unknown[];
+    if (type) {
+      events = [{ ...body, type }];
+    } else {
+      if (!Array.isArray(body.batch))
+        throw new HttpError(400, 'invalid_body', 'batch must be an array of events');
+      if (body.batch.length > config.limits.batchEvents) {
+        throw new HttpError(
+          413,
+          'payload_too_large',
+          `batch has ${body.batch.length} events; the limit is ${config.limits.batchEvents}`,
+        );
+      }
+      events = body.batch;
+    }
+    const ip = clientIp(c.req.raw.headers, deps.socketIp?.(c), config.ip.trustProxy);
+    const result = await ingestor.ingest({
+      source,
+      events,
+      envelope: envelopeOf(body),
+      receivedAt,
+      userAgent: c.req.header('user-agent'),
+      ip: ip && config.ip.anonymize ? anonymizeIp(ip) : ip,
+    });
+    const [single] = result.rejected;
+    if (type && single) throw new HttpError(400, 'invalid_event', single.reason);
+    return c.json(result, 200);
+  };
+
+  app.post('/v1/batch', (c) => receive(c));
+  for (const type of EVENT_TYPES) app.post(`/v1/${type}`, (c) => receive(c, type));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const ready = await sink.ready().catch(() => false);
+    return c.json({ status: ready ? 'ready' : 'sink unavailable' }, ready ? 200 : 503);
+  });
+  app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4' }));
+
+  app.notFound((c) =>
+    c.json(new HttpError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`).body(), 404),
+  );
+  app.onError((error, c) => {
+    if (error instanceof HttpError) return c.json(error.body(), error.status, error.headers);
+    if (error instanceof SinkError) {
+      const retryAfter = String(config.retryAfterSeconds);
+      return c.json(
+        { success: false, error: 'sink_unavailable', message: 'storage is unavailable; retry later' },
+        503,
+        { 'Retry-After': retryAfter },
+      );
+    }
+    logger.log('error', 'unhandled error', { path: c.req.path, error: String(error) });
+    return c.json({ success: false, error: 'internal_error', message: 'internal error' }, 500);
+  });
+  return app;
+}

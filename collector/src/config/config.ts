@@ -1,0 +1,88 @@
+import { DEFAULT_PII_EXEMPT_KEYS } from '@trail/sdk-core/pii';
+import { CONSENT_CATEGORIES } from '@trail/sdk-core/protocol';
+import * as v from 'valibot';
+
+const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
+
+const sourceSchema = v.object({
+  /** Public key the SDKs send; identifies the source. */
+  writeKey: v.pipe(v.string(), v.minLength(1)),
+  /** Name stored with each event; defaults to the write key. */
+  name: v.optional(v.string()),
+  /** Origins browsers may send from; `*` allows any. */
+  allowedOrigins: v.optional(v.array(v.string()), ['*']),
+  /** `opt-in`: events that carry no consent decision are dropped (PIPL/GDPR audiences). */
+  consentMode: v.optional(v.picklist(['opt-in', 'opt-out']), 'opt-out'),
+});
+
+/** Schema of the collector configuration, with every default filled in. */
+export const configSchema = v.object({
+  host: v.optional(v.string(), '127.0.0.1'),
+  port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)), 8080),
+  sources: v.optional(v.pipe(v.array(sourceSchema), v.minLength(1)), [{ writeKey: 'demo' }]),
+  /** Sink URLs, all written for every batch, e.g. `sqlite:./data/events.db`. */
+  sinks: v.optional(v.pipe(v.array(v.string()), v.minLength(1)), ['sqlite:./data/events.db']),
+  sinkTimeoutMs: v.optional(positiveInt, 5000),
+  /** Seconds a client is told to wait after a sink failure. */
+  retryAfterSeconds: v.optional(positiveInt, 5),
+  limits: v.optional(
+    v.object({
+      /** Largest request body, compressed or not, and largest decompressed body. */
+      batchBytes: v.optional(positiveInt, 500 * 1024),
+      eventBytes: v.optional(positiveInt, 32 * 1024),
+      batchEvents: v.optional(positiveInt, 500),
+    }),
+    {},
+  ),
+  ip: v.optional(
+    v.object({
+      /** Read the client IP from proxy headers (X-Forwarded-For, X-Real-IP, CF-Connecting-IP). */
+      trustProxy: v.optional(v.boolean(), false),
+      /** Keep only the network part: IPv4 /24, IPv6 /48. */
+      anonymize: v.optional(v.boolean(), true),
+    }),
+    {},
+  ),
+  consent: v.optional(
+    v.object({
+      /** Category of events not listed in `events`. */
+      defaultCategory: v.optional(v.picklist(CONSENT_CATEGORIES), 'analytics'),
+      /** Category by track event name or by event type (`identify`, `page`, …). */
+      events: v.optional(v.record(v.string(), v.picklist(CONSENT_CATEGORIES)), {}),
+    }),
+    {},
+  ),
+  pii: v.optional(
+    v.object({
+      mask: v.optional(v.boolean(), true),
+      /** Keys whose values are ids, never masked. */
+      exemptKeys: v.optional(v.array(v.string()), [...DEFAULT_PII_EXEMPT_KEYS]),
+    }),
+    {},
+  ),
+  /** How many recent messageIds the collector remembers to drop duplicates early. */
+  dedupCacheSize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 100_000),
+  logLevel: v.optional(v.picklist(['debug', 'info', 'warn', 'error']), 'info'),
+  /** How long shutdown waits for requests in flight before it closes the sinks. */
+  shutdownTimeoutMs: v.optional(positiveInt, 10_000),
+});
+
+/** Collector configuration as written in a config file (every field optional). */
+export type ConfigInput = v.InferInput<typeof configSchema>;
+/** Collector configuration with every default filled in. */
+export type Config = v.InferOutput<typeof configSchema>;
+/** A configured source (write key). */
+export type SourceConfig = Config['sources'][number];
+
+/** Types a config file: `export default defineConfig({ … })`. */
+export function defineConfig(config: ConfigInput): ConfigInput {
+  return config;
+}
+
+/** Validates a config and fills in defaults; throws one readable error listing every problem. */
+export function parseConfig(input: unknown): Config {
+  const result = v.safeParse(configSchema, input);
+  if (result.success) return result.output;
+  const problems = result.issues.map((issue) => `${v.getDotPath(issue) ?? '(root)'}: ${issue.message}`);
+  throw new Error(`invalid trail config:\n  ${problems.join('\n  ')}`);
+}

@@ -1,0 +1,41 @@
+import type { ConfigInput } from './config.ts';
+
+/** Environment variables the collector reads; each overrides the config file. */
+export type Env = Record<string, string | undefined>;
+
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+const flag = (value: string) => /^(1|true|yes|on)$/i.test(value);
+
+/**
+ * Applies `TRAIL_*` variables over a config. Kept free of `process` so that edge runtimes can pass
+ * their own bindings.
+ */
+export function applyEnv(base: ConfigInput, env: Env): ConfigInput {
+  const config: ConfigInput = { ...base };
+  if (env.TRAIL_HOST) config.host = env.TRAIL_HOST;
+  if (env.TRAIL_PORT) config.port = Number(env.TRAIL_PORT);
+  if (env.TRAIL_SINKS) config.sinks = list(env.TRAIL_SINKS);
+  if (env.TRAIL_WRITE_KEYS) {
+    const allowedOrigins = env.TRAIL_ALLOWED_ORIGINS ? list(env.TRAIL_ALLOWED_ORIGINS) : undefined;
+    const consentMode = env.TRAIL_CONSENT_MODE === 'opt-in' ? 'opt-in' : undefined;
+    config.sources = list(env.TRAIL_WRITE_KEYS).map((writeKey) => ({
+      writeKey,
+      allowedOrigins,
+      consentMode,
+    }));
+  }
+  if (env.TRAIL_SINK_TIMEOUT_MS) config.sinkTimeoutMs = Number(env.TRAIL_SINK_TIMEOUT_MS);
+  if (env.TRAIL_RETRY_AFTER) config.retryAfterSeconds = Number(env.TRAIL_RETRY_AFTER);
+  if (env.TRAIL_TRUST_PROXY || env.TRAIL_ANONYMIZE_IP) {
+    config.ip = { ...config.ip };
+    if (env.TRAIL_TRUST_PROXY) config.ip.trustProxy = flag(env.TRAIL_TRUST_PROXY);
+    if (env.TRAIL_ANONYMIZE_IP) config.ip.anonymize = flag(env.TRAIL_ANONYMIZE_IP);
+  }
+  if (env.TRAIL_DEDUP_CACHE) config.dedupCacheSize = Number(env.TRAIL_DEDUP_CACHE);
+  if (env.TRAIL_LOG_LEVEL) config.logLevel = env.TRAIL_LOG_LEVEL as ConfigInput['logLevel'];
+  return config;
+}

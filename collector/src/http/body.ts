@@ -1,0 +1,78 @@
+import { HttpError } from './errors.ts';
+
+const tooLarge = (limit: number, what: string) =>
+  new HttpError(413, 'payload_too_large', `${what} exceeds the limit of ${limit} bytes`);
+
+/** Reads a stream into one buffer, failing as soon as it passes `limit` bytes. */
+async function readCapped(
+  stream: ReadableStream<Uint8Array>,
+  limit: number,
+  what: string,
+): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(limit, what);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1 && chunks[0]) return chunks[0];
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Reads a request body as JSON: plain or gzip, JSON or text/plain (sendBeacon). Both the body as
+ * sent and the body once decompressed are capped at `limit`, so a gzip bomb stops early.
+ */
+export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
+  const declared = Number(request.headers.get('content-length') ?? 0);
+  if (declared > limit) throw tooLarge(limit, 'request body');
+  if (!request.body) throw new HttpError(400, 'invalid_body', 'request body is empty');
+  const encoding = (request.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
+  let stream: ReadableStream<Uint8Array> = request.body;
+  if (encoding === 'gzip' || encoding === 'deflate') {
+    const raw = await readCapped(stream, limit, 'request body');
+    stream = new Blob([raw as Uint8Array<ArrayBuffer>])
+      .stream()
+      .pipeThrough(new DecompressionStream(encoding));
+  } else if (encoding !== 'identity') {
+    throw new HttpError(
+      415,
+      'unsupported_encoding',
+      `Content-Encoding ${encoding} is not supported; use gzip`,
+    );
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await readCapped(stream, limit, encoding === 'identity' ? 'request body' : 'decompressed body');
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    throw new HttpError(400, 'invalid_body', `body is not valid ${encoding}`);
+  }
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new HttpError(400, 'invalid_body', 'body is not valid UTF-8');
+  }
+  if (text.trim() === '') throw new HttpError(400, 'invalid_body', 'request body is empty');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, 'invalid_json', `body is not JSON: ${(error as Error).message}`);
+  }
+}
