@@ -21,7 +21,6 @@ interface EventRow {
 
 describe('collector over HTTP', () => {
   let c: CollectorProcess;
-  const rows = () => c.query<EventRow>('SELECT * FROM events');
   const row = (messageId: string) => {
     const [found] = c.query<EventRow>('SELECT * FROM events WHERE message_id = ?', messageId);
     if (!found) throw new Error(`event ${messageId} was not stored`);
