@@ -352,10 +352,10 @@ describe('maskPiiDeep', () => {
     );
   });
 
-  it('keeps null-prototype objects null-prototype and leaves non-plain objects as they are', () => {
+  it('masks null-prototype objects into plain ones and leaves non-plain objects as they are', () => {
     const bare = Object.assign(Object.create(null), { p: '13800138000' });
     const out = maskPiiDeep(bare);
-    expect(Object.getPrototypeOf(out)).toBe(null);
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
     expect(out.p).toBe('138****8000');
     const date = new Date(0);
     expect(maskPiiDeep({ d: date }).d).toBe(date);

@@ -1,0 +1,27 @@
+import type { SyncStore } from './platform.ts';
+
+/** A user's decision per consent category; `necessary` is implied. */
+export interface ConsentPrefs {
+  analytics: boolean;
+  marketing: boolean;
+}
+
+/** `opt-in`: nothing is stored or sent before a decision (PIPL, GDPR). `opt-out`: on until denied. */
+export type ConsentMode = 'opt-in' | 'opt-out';
+
+const KEY = 'trail_consent';
+
+/** The decision remembered from an earlier visit, if the user granted something then. */
+export function loadConsent(sync: SyncStore): ConsentPrefs | undefined {
+  try {
+    const saved = JSON.parse(sync.get(KEY) ?? 'null') as ConsentPrefs | null;
+    return saved && typeof saved.analytics === 'boolean' ? saved : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Remembers a decision that grants something; a full denial leaves no record at all. */
+export function saveConsent(sync: SyncStore, prefs: ConsentPrefs): void {
+  sync.set(KEY, prefs.analytics || prefs.marketing ? JSON.stringify(prefs) : null);
+}

@@ -1,0 +1,106 @@
+import { uuid } from './ids.ts';
+import type { SyncStore } from './platform.ts';
+import type { CampaignContext, JsonObject, SessionContext } from './protocol.ts';
+
+const KEY = 'trail_id';
+const SESSION_MS = 30 * 60 * 1000;
+
+interface Saved {
+  a: string;
+  u?: string;
+  t?: JsonObject;
+  s?: string;
+  l?: number;
+  /** First and last campaign touch of the session. */
+  f?: CampaignContext;
+  c?: CampaignContext;
+}
+
+/** Session fields of an event's context. */
+export interface SessionFacts {
+  session: SessionContext;
+  campaign?: CampaignContext;
+  firstCampaign?: CampaignContext;
+}
+
+/**
+ * Who the user is (anonymousId `a`, userId `u`, traits `t`) and their session (new after 30 minutes
+ * without an event), written to storage only while `_persist` is on.
+ */
+export interface Identity {
+  _v: Saved;
+  _persist: boolean;
+  _set(userId: string | undefined, traits?: JsonObject): void;
+  /** The campaign this visit landed with: the session's last touch (and first, if new). */
+  _land(campaign: CampaignContext | undefined): void;
+  /** Session and campaign touches of an event made now; `start` marks a session's first event. */
+  _session(now: number): SessionFacts;
+  /** A new anonymous person: new ids, no traits, no session. */
+  _reset(): void;
+  /** Forgets the person and removes what was stored, leaving nothing behind. */
+  _forget(): void;
+  _save(): void;
+}
+
+/** The identity remembered in `sync`, or a new anonymous one. */
+export function createIdentity(sync: SyncStore): Identity {
+  let written = 0;
+  let landing: CampaignContext | undefined;
+  let saved: Saved | undefined;
+  try {
+    saved = JSON.parse(sync.get(KEY) ?? 'null') as Saved;
+  } catch {
+    saved = undefined;
+  }
+  const id: Identity = {
+    _v: saved?.a ? saved : { a: uuid() },
+    _persist: false,
+    _set(userId, traits) {
+      const v = id._v;
+      if (userId !== undefined) {
+        if (v.u && v.u !== userId) v.t = {};
+        v.u = userId;
+      }
+      if (traits) v.t = { ...v.t, ...traits };
+      id._save();
+    },
+    _land(campaign) {
+      landing = campaign;
+    },
+    _session(now) {
+      const v = id._v;
+      const start = !v.s || now - (v.l ?? 0) > SESSION_MS;
+      if (start) {
+        v.s = uuid();
+        v.f = v.c = undefined;
+      }
+      if (landing) {
+        v.c = landing;
+        v.f ??= landing;
+        landing = undefined;
+      }
+      v.l = now;
+      // Activity is written at most every 5 s: one write per event would cost the main thread.
+      if (start || now - written > 5000) id._save();
+      return {
+        session: start ? { id: v.s as string, start } : { id: v.s as string },
+        campaign: v.c,
+        firstCampaign: v.f,
+      };
+    },
+    _reset() {
+      id._v = { a: uuid() };
+      id._save();
+    },
+    _forget() {
+      sync.set(KEY, null);
+      id._v = { a: uuid() };
+    },
+    _save() {
+      if (!id._persist) return;
+      written = id._v.l ?? 0;
+      sync.set(KEY, JSON.stringify(id._v));
+    },
+  };
+  return id;
+}

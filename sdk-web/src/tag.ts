@@ -1,0 +1,42 @@
+import type { Client } from '@trail/sdk-core';
+import { createWebClient, type WebConfig } from './web.ts';
+
+type Call = [string, ...unknown[]];
+type Trail = ((method: string, ...args: unknown[]) => unknown) & { q?: Call[] } & Partial<Client>;
+
+const w = window as unknown as { trail?: Trail };
+const script = document.currentScript as HTMLScriptElement | null;
+const stub = w.trail;
+let client: Client | undefined;
+
+/** Methods of the client, callable as `trail('track', …)` or `trail.track(…)`. */
+const trail: Trail = (method, ...args) => {
+  if (method === 'init') return (client ??= createWebClient(args[0] as WebConfig));
+  const fn = (client as unknown as Record<string, unknown> | undefined)?.[method];
+  return typeof fn === 'function' ? fn.apply(client, args) : undefined;
+};
+// Every method reachable as a property too, without listing them: the list would cost bytes.
+w.trail = new Proxy(trail, {
+  get: (target, m) =>
+    typeof m === 'string' && m !== 'then' ? (...a: unknown[]) => target(m, ...a) : undefined,
+});
+
+const d = script?.dataset;
+if (d?.writeKey) {
+  // data-* attributes are the config's keys in kebab case; numbers and booleans are read as such.
+  const config: Record<string, unknown> = { endpoint: new URL((script as HTMLScriptElement).src).origin };
+  for (const [k, v = ''] of Object.entries(d)) {
+    config[k] = v === 'true' || (v !== 'false' && (k !== 'writeKey' && /^\d+$/.test(v) ? +v : v));
+  }
+  const auto = d.autocapture;
+  if (auto && auto !== 'false')
+    config.autocapture = {
+      pageviews: /pageviews/.test(auto),
+      clicks: /clicks/.test(auto),
+      forms: /forms/.test(auto),
+    };
+  trail('init', config);
+}
+// Calls queued by the snippet before this script loaded, replayed in order once `init` has run.
+const queued = stub?.q ?? [];
+for (const call of [...queued.filter((c) => c[0] === 'init'), ...queued]) trail(...call);

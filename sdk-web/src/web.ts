@@ -1,0 +1,64 @@
+import { type Client, type CoreConfig, createClient } from '@trail/sdk-core';
+import { adopter } from './adopt.ts';
+import { captureClicks } from './autocapture/clicks.ts';
+import { captureForms } from './autocapture/forms.ts';
+import { capturePages } from './autocapture/pages.ts';
+import { campaignOf } from './campaign.ts';
+import { webContext } from './context.ts';
+import { applySignals, followTcf } from './privacy-signals.ts';
+import { queueStore, syncStore } from './storage.ts';
+import { transport } from './transport.ts';
+
+/** Which automatic events to collect; each defaults as noted. */
+export interface Autocapture {
+  /** Page views on load and SPA route changes (default on). */
+  pageviews?: boolean;
+  /** Clicks on links, buttons and `[data-track]` (default on). */
+  clicks?: boolean;
+  /** Form submissions, without field values (default off). */
+  forms?: boolean;
+}
+
+/** Settings of the browser SDK. */
+export interface WebConfig extends CoreConfig {
+  /** Honour Global Privacy Control (denies marketing). Default false. */
+  respectGpc?: boolean;
+  /** Honour Do Not Track (denies everything). Default false. */
+  respectDnt?: boolean;
+  /** Follow an IAB TCF v2 CMP (`__tcfapi`) when the page has one. Default true. */
+  tcf?: boolean;
+  /** Automatic events, or false for none. */
+  autocapture?: false | Autocapture;
+}
+
+/** Starts the browser SDK: storage, transport, lifecycle hooks, privacy signals and autocapture. */
+export function createWebClient(config: WebConfig): Client {
+  const store = queueStore();
+  const owner = adopter(store);
+  const client = createClient(
+    {
+      // The own queue is written only once its Web Lock is held, so no other tab takes it.
+      store: { ...store, set: async (k, v) => (await owner.held(), store.set(k, v)) },
+      sync: syncStore(),
+      transport,
+      context: webContext,
+      campaign: () => campaignOf(location.search),
+      online: () => navigator.onLine,
+      adopt: owner.adopt,
+    },
+    config,
+  );
+  applySignals(client, config.respectGpc, config.respectDnt);
+  if (config.tcf !== false) followTcf(client);
+  const exit = () => void client.flush(true);
+  addEventListener('pagehide', exit);
+  document.addEventListener('visibilitychange', () => document.hidden && exit());
+  addEventListener('online', () => client.online());
+  const auto = config.autocapture;
+  if (auto !== false) {
+    if (auto?.pageviews !== false) capturePages(client);
+    if (auto?.clicks !== false) captureClicks(client);
+    if (auto?.forms) captureForms(client);
+  }
+  return client;
+}
