@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Builds the browser SDK bundles once (skipped while they are newer than their sources).
+    globalSetup: ['tests/support/build-sdk.ts'],
   },
 });
