@@ -1,4 +1,5 @@
-// Browser SDK bundles: the script tag (IIFE, minified), the npm module (ESM) and its bundled types.
+// SDK bundles: the browser script tag (IIFE, minified), the npm modules (ESM) with bundled types, and
+// the mini-program package (CommonJS for WeChat's "build npm", minified).
 import nodeResolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
@@ -7,16 +8,26 @@ import { sizeReport } from './scripts/size-plugin.mjs';
 
 const root = import.meta.dirname;
 const web = (path) => `${root}/sdk-web/${path}`;
+const mp = (path) => `${root}/sdk-miniprogram/${path}`;
 
-/** gzip budget of the script tag, also asserted by tests/web/size.test.ts. */
+/** gzip budgets, also asserted by tests/web/size.test.ts. */
 export const TAG_GZIP_BUDGET = 5120;
+export const MINIPROGRAM_GZIP_BUDGET = 6144;
 
 /** Packages the npm build leaves to the app's bundler; @trail/sdk-core ships TypeScript, so it is bundled. */
 const external = (id) => id === 'idb-keyval' || id.startsWith('idb-keyval/');
 
 const resolve = () =>
   nodeResolve({ browser: true, extensions: ['.ts', '.mjs', '.js', '.json'], exportConditions: ['browser'] });
-const compile = () => esbuild({ target: 'es2020', tsconfig: `${root}/tsconfig.json`, sourceMap: false });
+const compile = (target = 'es2020') =>
+  esbuild({ target, tsconfig: `${root}/tsconfig.json`, sourceMap: false });
+const minify = () =>
+  terser({
+    ecma: 2020,
+    compress: { passes: 3, unsafe: true, unsafe_arrows: true, pure_getters: true },
+    mangle: { properties: { regex: /^_/ } },
+    format: { comments: false },
+  });
 
 /** Turns the warnings that mean a broken bundle into errors. */
 function onwarn(warning, warn) {
@@ -38,15 +49,7 @@ export default [
     output: {
       file: web('dist/trail.js'),
       format: 'iife',
-      plugins: [
-        terser({
-          ecma: 2020,
-          compress: { passes: 3, unsafe: true, unsafe_arrows: true, pure_getters: true },
-          mangle: { properties: { regex: /^_/ } },
-          format: { comments: false },
-        }),
-        sizeReport({ gzipLimit: TAG_GZIP_BUDGET }),
-      ],
+      plugins: [minify(), sizeReport({ gzipLimit: TAG_GZIP_BUDGET })],
     },
   },
   {
@@ -62,5 +65,28 @@ export default [
     external,
     plugins: [dts({ tsconfig: `${root}/tsconfig.json`, respectExternal: true })],
     output: { file: web('dist/index.d.ts'), format: 'es' },
+  },
+  {
+    input: mp('src/index.ts'),
+    onwarn,
+    plugins: [resolve(), compile('es2020')],
+    output: {
+      file: mp('miniprogram_dist/index.js'),
+      format: 'cjs',
+      exports: 'named',
+      plugins: [minify(), sizeReport({ gzipLimit: MINIPROGRAM_GZIP_BUDGET })],
+    },
+  },
+  {
+    input: mp('src/index.ts'),
+    onwarn,
+    plugins: [resolve(), compile('es2017')],
+    output: { file: mp('dist/index.mjs'), format: 'es' },
+  },
+  {
+    input: mp('src/index.ts'),
+    onwarn,
+    plugins: [dts({ tsconfig: `${root}/tsconfig.json`, respectExternal: true })],
+    output: { file: mp('dist/index.d.ts'), format: 'es' },
   },
 ];

@@ -133,7 +133,7 @@ export function createClient(p: Platform, c: CoreConfig): Client {
 
   const applyConsent = (e: TrailEvent, x: ConsentPrefs) => {
     const ctx = (e.context ??= {});
-    ctx.consent = { categoryPreferences: { ...x } };
+    ctx.consent = { categoryPreferences: x as unknown as Record<string, boolean> };
     // Ad click ids identify a person to an ad network: marketing consent only.
     if (!x.marketing && ctx.campaign) delete ctx.campaign.clickIds;
   };
@@ -214,7 +214,7 @@ export function createClient(p: Platform, c: CoreConfig): Client {
       anonymousId: id._v.a,
       userId: id._v.u,
       timestamp: new Date(now).toISOString(),
-      context: { ...p.context(), ...id._session(now) },
+      context: { ...p.context(), ...id._session(now, p.campaign?.()) },
       ...fields,
     } as TrailEvent | null | undefined;
     if (x) applyConsent(e as TrailEvent, x);
@@ -254,7 +254,7 @@ export function createClient(p: Platform, c: CoreConfig): Client {
       for (const e of q._items) applyConsent(e, x);
       store();
       if (was?.analytics !== x.analytics || was?.marketing !== x.marketing)
-        client.track(CONSENT_EVENT, { ...x });
+        client.track(CONSENT_EVENT, x as unknown as Properties);
       schedule();
     },
     restrict(more) {
@@ -268,7 +268,8 @@ export function createClient(p: Platform, c: CoreConfig): Client {
       timer = undefined;
       if (!prefs?.analytics || !p.online()) return Promise.resolve();
       const sends: Promise<void>[] = [];
-      while (exiting || !flying) {
+      // Exiting, two requests at once: mini-programs allow few, and a page's keepalive quota is small.
+      while (exiting ? flying < 2 : !flying) {
         const batch = q._take(batchSize, exiting ? BEACON_BYTES : BATCH_BYTES);
         if (!batch.length) break;
         sends.push(post(batch, exiting));

@@ -31,10 +31,11 @@ export interface Identity {
   _v: Saved;
   _persist: boolean;
   _set(userId: string | undefined, traits?: JsonObject): void;
-  /** The campaign this visit landed with: the session's last touch (and first, if new). */
-  _land(campaign: CampaignContext | undefined): void;
-  /** Session and campaign touches of an event made now; `start` marks a session's first event. */
-  _session(now: number): SessionFacts;
+  /**
+   * Session and campaign touches of an event made now; `start` marks a session's first event. A
+   * `landing` campaign becomes the session's last touch (and its first, if it has none).
+   */
+  _session(now: number, landing?: CampaignContext): SessionFacts;
   /** A new anonymous person: new ids, no traits, no session. */
   _reset(): void;
   /** Forgets the person and removes what was stored, leaving nothing behind. */
@@ -45,7 +46,6 @@ export interface Identity {
 /** The identity remembered in `sync`, or a new anonymous one. */
 export function createIdentity(sync: SyncStore): Identity {
   let written = 0;
-  let landing: CampaignContext | undefined;
   let saved: Saved | undefined;
   try {
     saved = JSON.parse(sync.get(KEY) ?? 'null') as Saved;
@@ -64,10 +64,7 @@ export function createIdentity(sync: SyncStore): Identity {
       if (traits) v.t = { ...v.t, ...traits };
       id._save();
     },
-    _land(campaign) {
-      landing = campaign;
-    },
-    _session(now) {
+    _session(now, landing) {
       const v = id._v;
       const start = !v.s || now - (v.l ?? 0) > SESSION_MS;
       if (start) {
@@ -77,13 +74,12 @@ export function createIdentity(sync: SyncStore): Identity {
       if (landing) {
         v.c = landing;
         v.f ??= landing;
-        landing = undefined;
       }
       v.l = now;
       // Activity is written at most every 5 s: one write per event would cost the main thread.
       if (start || now - written > 5000) id._save();
       return {
-        session: start ? { id: v.s as string, start } : { id: v.s as string },
+        session: { id: v.s as string, start },
         campaign: v.c,
         firstCampaign: v.f,
       };

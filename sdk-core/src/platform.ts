@@ -32,7 +32,7 @@ export interface Platform {
   transport: Transport;
   /** Context of an event made now: page or screen, locale, user agent, library. */
   context(): EventContext;
-  /** Campaign of this visit (landing URL, mini-program scene), read once at start. */
+  /** The campaign the current visit landed with (URL, mini-program open), asked at every event. */
   campaign?(): CampaignContext | undefined;
   /** Whether the network is believed to be up (a send is skipped while it is not). */
   online(): boolean;

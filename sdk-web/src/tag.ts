@@ -17,8 +17,8 @@ const trail: Trail = (method, ...args) => {
 };
 // Every method reachable as a property too, without listing them: the list would cost bytes.
 w.trail = new Proxy(trail, {
-  get: (target, m) =>
-    typeof m === 'string' && m !== 'then' ? (...a: unknown[]) => target(m, ...a) : undefined,
+  // `then` stays undefined so that awaiting `trail` does not call it.
+  get: (target, m) => (m !== 'then' ? (...a: unknown[]) => target(m as string, ...a) : undefined),
 });
 
 const d = script?.dataset;

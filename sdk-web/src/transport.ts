@@ -11,7 +11,8 @@ export const transport: Transport = {
     const keepalive = exiting && body.length < KEEPALIVE_BYTES;
     try {
       const r = await fetch(url, { method: 'POST', body, keepalive });
-      return { status: r.status, retryAfter: Number(r.headers.get('retry-after')) || undefined };
+      // A missing or non-numeric Retry-After counts as 0: the backoff alone decides.
+      return { status: r.status, retryAfter: +(r.headers.get('retry-after') ?? 0) || 0 };
     } catch {
       // The beacon's fate is unknown, so the events stay queued (status 0) and are resent later.
       if (exiting) navigator.sendBeacon?.(url, body);

@@ -1,9 +1,8 @@
-import { type Client, type CoreConfig, createClient } from '@trail/sdk-core';
+import { campaignOf, type Client, type CoreConfig, createClient } from '@trail/sdk-core';
 import { adopter } from './adopt.ts';
 import { captureClicks } from './autocapture/clicks.ts';
 import { captureForms } from './autocapture/forms.ts';
 import { capturePages } from './autocapture/pages.ts';
-import { campaignOf } from './campaign.ts';
 import { webContext } from './context.ts';
 import { applySignals, followTcf } from './privacy-signals.ts';
 import { queueStore, syncStore } from './storage.ts';
@@ -34,6 +33,8 @@ export interface WebConfig extends CoreConfig {
 /** Starts the browser SDK: storage, transport, lifecycle hooks, privacy signals and autocapture. */
 export function createWebClient(config: WebConfig): Client {
   const store = queueStore();
+  // The page's landing campaign stays the last touch for as long as the page lives.
+  const landing = campaignOf(Object.fromEntries(new URLSearchParams(location.search)));
   const owner = adopter(store);
   const client = createClient(
     {
@@ -42,7 +43,7 @@ export function createWebClient(config: WebConfig): Client {
       sync: syncStore(),
       transport,
       context: webContext,
-      campaign: () => campaignOf(location.search),
+      campaign: () => landing,
       online: () => navigator.onLine,
       adopt: owner.adopt,
     },

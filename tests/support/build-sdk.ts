@@ -7,10 +7,19 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const ROLLUP = join(ROOT, 'node_modules/rollup/dist/bin/rollup');
 /** Written after a successful build; the bundles are current while it is newer than every input. */
 const STAMP = join(ROOT, 'node_modules/.cache/trail/sdk-build-stamp');
-const OUTPUTS = ['trail.js', 'index.js', 'index.d.ts'].map((f) => join(ROOT, 'sdk-web/dist', f));
+const OUTPUTS = [
+  'sdk-web/dist/trail.js',
+  'sdk-web/dist/index.js',
+  'sdk-web/dist/index.d.ts',
+  'sdk-miniprogram/miniprogram_dist/index.js',
+  'sdk-miniprogram/dist/index.mjs',
+  'sdk-miniprogram/dist/index.d.ts',
+].map((f) => join(ROOT, f));
 const INPUTS = [
   'sdk-web/src',
   'sdk-core/src',
+  'sdk-miniprogram/src',
+  'sdk-miniprogram/package.json',
   'sdk-web/package.json',
   'sdk-core/package.json',
   'rollup.config.mjs',

@@ -1,4 +1,4 @@
-import type { Client } from '@trail/sdk-core';
+import { type Client, datasetProps } from '@trail/sdk-core';
 
 const TARGETS = 'a,button,[data-track],[role=button],input[type=submit]';
 
@@ -22,16 +22,12 @@ export function captureClicks(client: Client): void {
       const el = (ev.target as Element | null)?.closest?.(TARGETS);
       if (!el) return;
       const h = el as HTMLElement;
-      const props: Record<string, string> = {
-        text: (h.innerText || (h as HTMLInputElement).value || h.title || '').trim().slice(0, 100),
+      client.track(h.dataset.track || 'Element Clicked', {
+        text: (h.innerText || (h as HTMLInputElement).value || '').trim().slice(0, 100),
         selector: selectorOf(el),
-      };
-      const href = (el as HTMLAnchorElement).href;
-      if (href) props.href = href;
-      for (const [k, v] of Object.entries(h.dataset)) {
-        if (k.startsWith('track') && k.length > 5) props[k.charAt(5).toLowerCase() + k.slice(6)] = v ?? '';
-      }
-      client.track(h.dataset.track || 'Element Clicked', props);
+        href: (el as HTMLAnchorElement).href,
+        ...datasetProps(h.dataset),
+      });
     },
     true,
   );
