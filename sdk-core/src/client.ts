@@ -98,8 +98,8 @@ export interface Client {
   /** Counters: queued, dropped by bounds, rejected by the collector. */
   stats(): ClientStats;
   /**
-   * Sends what is queued. `exiting` (page hide, app hide) sends every batch at once in requests that
-   * outlive the page; events stay stored until acknowledged, so a lost exit request costs nothing.
+   * Sends what is queued. `exiting` (page hide, app hide) sends up to two batches at once in requests
+   * that outlive the page; events stay stored until acknowledged, so a lost exit request costs nothing.
    */
   flush(exiting?: boolean): Promise<void>;
   /** The network came back: retry now rather than at the end of the backoff. */
@@ -120,6 +120,8 @@ export function createClient(p: Platform, c: CoreConfig): Client {
   let prefs: ConsentPrefs | undefined =
     loadConsent(p.sync) ?? (c.consent === 'opt-in' ? undefined : { analytics: true, marketing: true });
   let cap: Partial<ConsentPrefs> = {};
+  /** The consent in effect, as last reported by a Consent Updated event. */
+  let shown = prefs;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let waiting = false;
   let flying = 0;
@@ -134,8 +136,12 @@ export function createClient(p: Platform, c: CoreConfig): Client {
   const applyConsent = (e: TrailEvent, x: ConsentPrefs) => {
     const ctx = (e.context ??= {});
     ctx.consent = { categoryPreferences: x as unknown as Record<string, boolean> };
-    // Ad click ids identify a person to an ad network: marketing consent only.
-    if (!x.marketing && ctx.campaign) delete ctx.campaign.clickIds;
+    // Ad click ids identify a person to an ad network: marketing consent only. Copies, not deletes:
+    // the campaign objects are shared with the session and the landing page.
+    if (!x.marketing) {
+      ctx.campaign &&= { ...ctx.campaign, clickIds: undefined };
+      ctx.firstCampaign &&= { ...ctx.firstCampaign, clickIds: undefined };
+    }
   };
 
   /** Turns storage on: identity, queue, and the queues dead instances left behind. */
@@ -245,16 +251,16 @@ export function createClient(p: Platform, c: CoreConfig): Client {
     grantConsent: () => client.setConsent({ analytics: true, marketing: true }),
     denyConsent: () => client.setConsent({ analytics: false, marketing: false }),
     setConsent(next) {
-      const was = prefs;
-      const now = { analytics: false, marketing: false, ...was, ...next };
+      const now = { analytics: false, marketing: false, ...prefs, ...next };
       prefs = now;
       saveConsent(p.sync, now);
       const x = effective(now);
+      // Compared with what was in effect before, so a cap re-applied is no change.
+      const changed = JSON.stringify(shown) !== JSON.stringify((shown = x));
       if (!x.analytics) return purge();
       for (const e of q._items) applyConsent(e, x);
       store();
-      if (was?.analytics !== x.analytics || was?.marketing !== x.marketing)
-        client.track(CONSENT_EVENT, x as unknown as Properties);
+      if (changed) client.track(CONSENT_EVENT, x as unknown as Properties);
       schedule();
     },
     restrict(more) {

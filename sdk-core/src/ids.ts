@@ -7,7 +7,7 @@ export function uuid(): string {
   let i = 0;
   // The template's 4 is the version; `y` takes the variant bits 10xx.
   return 'xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx'.replace(/[xy]/g, (ch) => {
-    const n = (r[i++] ?? 0) & 15;
+    const n = (r[i++] as number) & 15;
     return (ch === 'x' ? n : (n & 3) | 8).toString(16);
   });
 }

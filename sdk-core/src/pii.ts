@@ -10,7 +10,7 @@ const RUN = /\d(?:[ -]?\d)+(?:[Xx](?!\w))?/g;
 const idOk = (d: string): boolean => {
   let s = 0;
   for (let i = 0; i < 17; i++) s += (d.charCodeAt(i) - 48) * ((1 << (17 - i)) % 11);
-  return '10X98765432'[s % 11] === d[17]?.toUpperCase();
+  return '10X98765432'[s % 11] === (d[17] as string).toUpperCase();
 };
 
 const luhn = (d: string): boolean => {
@@ -62,8 +62,10 @@ const maskRun = (run: string): string => {
 export function maskPii(text: string): string {
   if (!/[\d@]/.test(text)) return text;
   return text.replace(EMAIL, '$1***$2').replace(RUN, (m: string, o: number, s: string) =>
-    // Digits touching four stars are what is left of an earlier mask: masking them again could
-    // join them with a neighbour into a new match, and masking must be idempotent.
+    // Digits glued to letters are part of a token (a UUID, a hash), not a number on its own. Digits
+    // touching four stars are what is left of an earlier mask: masking them again could join them
+    // with a neighbour into a new match, and masking must be idempotent.
+    /\w/.test(s.charAt(o - 1) + s.charAt(o + m.length)) ||
     /\*(?:[ -]?\*){3}[ -]?$/.test(s.slice(o < 8 ? 0 : o - 8, o)) ||
     /^[ -]?\*(?:[ -]?\*){3}/.test(s.slice(o + m.length))
       ? m

@@ -83,6 +83,8 @@ export interface EventContext {
   library?: LibraryContext;
   page?: PageContext;
   campaign?: CampaignContext;
+  /** The session's first campaign touch (`campaign` is the last). */
+  firstCampaign?: CampaignContext;
   locale?: string;
   timezone?: string;
   userAgent?: string;

@@ -35,7 +35,7 @@ export function createQueue(store: AsyncStore, key: string, max: number, maxByte
     const gone = new Set(events);
     q._items = q._items.filter((e) => !gone.has(e));
     for (const e of events) {
-      bytes -= size.get(e) ?? 0;
+      bytes -= size.get(e) as number;
       size.delete(e);
       flying.delete(e);
     }
@@ -64,7 +64,7 @@ export function createQueue(store: AsyncStore, key: string, max: number, maxByte
       for (const e of q._items) {
         if (out.length >= count) break;
         if (flying.has(e)) continue;
-        total += size.get(e) ?? 0;
+        total += size.get(e) as number;
         if (out.length && total > limit) break;
         out.push(e);
         flying.add(e);

@@ -52,6 +52,9 @@ export function hookLifecycle(client: Client, s: HookSettings): void {
     visit.scene = o?.scene;
     visit.referrerInfo = o?.referrerInfo;
     visit.share = chainOf(o?.query);
+    // Until a page shows, the open's own path is where the user is.
+    visit.route = o?.path;
+    visit.query = o?.query;
     s.land(campaignOf(o?.query ?? {}, s.channelKeys));
     if (auto.app !== false) {
       client.track('Application Opened', {

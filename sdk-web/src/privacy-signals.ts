@@ -11,7 +11,8 @@ type TcfApi = (cmd: string, version: number, cb: (data: TcData, ok: boolean) => 
 export function applySignals(client: Client, gpc: boolean | undefined, dnt: boolean | undefined): void {
   const nav = navigator as Navigator & { globalPrivacyControl?: boolean };
   if (gpc && nav.globalPrivacyControl) client.restrict({ marketing: false });
-  if (dnt && nav.doNotTrack === '1') client.restrict({ analytics: false, marketing: false });
+  // Without analytics nothing is kept or sent at all, marketing included.
+  if (dnt && nav.doNotTrack === '1') client.restrict({ analytics: false });
 }
 
 /**

@@ -4,16 +4,17 @@ import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
 /** The queue store plus listing, which finding other tabs' queues needs. */
 export type QueueStore = AsyncStore & { keys(): Promise<string[]> };
 
-/** Identity and consent record: localStorage, falling back to memory. Reading never writes. */
+/**
+ * Identity and consent record in localStorage. Reading never writes. Where storage throws (disabled,
+ * private modes, quota) the value simply is not kept: the client holds it in memory for the page.
+ */
 export function syncStore(): SyncStore {
-  // Any access may throw (disabled storage, private modes, quota); memory takes over then.
-  const mem = new Map<string, string>();
   return {
     get: (k) => {
       try {
         return localStorage.getItem(k);
       } catch {
-        return mem.get(k) ?? null;
+        return null;
       }
     },
     set: (k, v) => {
@@ -21,8 +22,7 @@ export function syncStore(): SyncStore {
         if (v === null) localStorage.removeItem(k);
         else localStorage.setItem(k, v);
       } catch {
-        if (v === null) mem.delete(k);
-        else mem.set(k, v);
+        // Nothing to do: see above.
       }
     },
   };

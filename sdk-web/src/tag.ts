@@ -23,10 +23,11 @@ w.trail = new Proxy(trail, {
 
 const d = script?.dataset;
 if (d?.writeKey) {
-  // data-* attributes are the config's keys in kebab case; numbers and booleans are read as such.
+  // data-* attributes are the config's keys in kebab case; numbers are read as numbers, "false" as
+  // false, anything else ("true") as the truthy string it is.
   const config: Record<string, unknown> = { endpoint: new URL((script as HTMLScriptElement).src).origin };
   for (const [k, v = ''] of Object.entries(d)) {
-    config[k] = v === 'true' || (v !== 'false' && (k !== 'writeKey' && /^\d+$/.test(v) ? +v : v));
+    config[k] = k !== 'writeKey' && /^\d+$/.test(v) ? +v : v !== 'false' && v;
   }
   const auto = d.autocapture;
   if (auto && auto !== 'false')

@@ -36,10 +36,15 @@ export function createWebClient(config: WebConfig): Client {
   // The page's landing campaign stays the last touch for as long as the page lives.
   const landing = campaignOf(Object.fromEntries(new URLSearchParams(location.search)));
   const owner = adopter(store);
+
   const client = createClient(
     {
-      // The own queue is written only once its Web Lock is held, so no other tab takes it.
-      store: { ...store, set: async (k, v) => (await owner.held(), store.set(k, v)) },
+      // Writes wait for the queue's Web Lock; a withdrawal's delete must not overtake a waiting write.
+      store: {
+        ...store,
+        set: async (k, v) => (await owner.held(), store.set(k, v)),
+        del: async (k) => (await owner.held(), store.del(k)),
+      },
       sync: syncStore(),
       transport,
       context: webContext,

@@ -19,7 +19,8 @@ export function captureClicks(client: Client): void {
   document.addEventListener(
     'click',
     (ev) => {
-      const el = (ev.target as Element | null)?.closest?.(TARGETS);
+      // A click's target is always an element (text nodes never receive it).
+      const el = (ev.target as Element).closest(TARGETS);
       if (!el) return;
       const h = el as HTMLElement;
       client.track(h.dataset.track || 'Element Clicked', {
