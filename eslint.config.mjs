@@ -22,6 +22,19 @@ export default tseslint.config(
     },
   },
   {
+    // Mini-program code (the demo app, test fixtures) is CommonJS run by the WeChat/Alipay client.
+    files: ['examples/miniprogram/**/*.js', 'tests/miniprogram/fixtures/**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: Object.fromEntries(
+        ['wx', 'my', 'tt', 'swan', 'qq', 'App', 'Page', 'Component', 'Behavior', 'getApp', 'getCurrentPages']
+          .concat(['require', 'module', 'exports', 'console', 'setTimeout', 'clearTimeout', 'Promise'])
+          .map((name) => [name, name === 'module' || name === 'exports' ? 'writable' : 'readonly']),
+      ),
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['tests/**', '**/*.test.ts', 'bench/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },
