@@ -10,6 +10,7 @@ export default tseslint.config(
       'bench/results/**',
       'data/**',
       'test-results/**',
+      '**/.wrangler/**',
     ],
   },
   js.configs.recommended,

@@ -11,7 +11,11 @@ import { openSinks, SERVER_SINKS } from '../sinks/from-url.ts';
 const config = await loadConfig(process.env, process.cwd());
 const logger = jsonLogger(config.logLevel);
 const metrics = new Metrics();
-const sink = fanOut(await openSinks(config.sinks, SERVER_SINKS), config.sinkTimeoutMs, (name, seconds, ok) =>
+const sinks = await openSinks(config.sinks, SERVER_SINKS, {
+  env: process.env,
+  timeoutMs: config.sinkTimeoutMs,
+});
+const sink = fanOut(sinks, config.sinkTimeoutMs, (name, seconds, ok) =>
   metrics.observe(...METRIC.sinkLatency, { sink: name, ok: String(ok) }, seconds),
 );
 const app = createApp({ config, sink, metrics, logger, socketIp: (c) => getConnInfo(c).remote.address });

@@ -45,3 +45,14 @@ export interface Sink {
   ready(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** What a runtime tells the sinks it opens, beyond their URLs. */
+export interface SinkContext {
+  /**
+   * Environment variables (`process.env`, or a Worker's bindings), for secrets that are better
+   * kept out of sink URLs and so out of config files and logs.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** The collector's `sinkTimeoutMs`: how long one write may take, retries included. */
+  timeoutMs?: number;
+}

@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BatchResponse } from '../../sdk-core/src/protocol.ts';
+import { startCollector } from '../support/collector-process.ts';
+import { post, trackEvent } from '../support/events.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+const SERVER = 'postgres://postgres@127.0.0.1:5432/test';
+const table = `trail_test_${randomUUID().slice(0, 8)}`;
+const sinkUrl = `${SERVER}?table=${table}`;
+
+interface EventRow {
+  message_id: string;
+  type: string;
+  event: string | null;
+  anonymous_id: string | null;
+  user_id: string | null;
+  source: string;
+  timestamp: Date;
+  received_at: Date;
+  properties: Record<string, unknown> | null;
+  traits: Record<string, unknown> | null;
+  context: Record<string, any> | null;
+  payload: Record<string, any>;
+}
+
+describe('postgres sink', () => {
+  const db = new pg.Client({ connectionString: SERVER });
+  const rows = async (ids: readonly string[]) =>
+    (
+      await db.query<EventRow>(
+        `SELECT * FROM ${table} WHERE message_id = ANY($1) ORDER BY message_id COLLATE "C"`,
+        [ids],
+      )
+    ).rows;
+
+  beforeAll(async () => {
+    await db.connect();
+  });
+  afterAll(async () => {
+    await db.query(`DROP TABLE IF EXISTS ${table}, ${table}_failed, ${table}_identities`);
+    await db.end();
+  });
+
+  it('stores a batch with its columns, failed events and identity links', async () => {
+    const c = await startCollector({ config: { sinks: [sinkUrl] } });
+    try {
+      const track = trackEvent({ userId: 'u-1' });
+      const page = trackEvent({ type: 'page', event: undefined, name: 'Home', properties: { path: '/' } });
+      const identify = trackEvent({
+        type: 'identify',
+        event: undefined,
+        userId: 'u-1',
+        traits: { plan: 'pro' },
+      });
+      const alias = trackEvent({ type: 'alias', event: undefined, previousId: 'a-old', userId: 'u-1' });
+      // Values jsonb, text and timestamptz refuse: NUL, a lone surrogate, a year past 9999.
+      const odd = trackEvent({
+        event: 'Odd\u0000Name',
+        properties: { nul: 'a\u0000b', half: 'x\ud83d', pair: '😀', slash: '\\u0000' },
+        timestamp: '+010000-01-01T00:00:00.000Z',
+      });
+      const res = await post(`${c.url}/v1/batch`, {
+        batch: [track, page, identify, alias, odd, { type: 'track', messageId: 'bad-1', anonymousId: 'a' }],
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ accepted: 5, duplicates: 0, rejected: [{ index: 5 }] });
+
+      const stored = await rows([track.messageId, page.messageId, identify.messageId, alias.messageId]);
+      const byId = new Map(stored.map((r) => [r.message_id, r]));
+      const t = byId.get(track.messageId)!;
+      expect(t).toMatchObject({
+        type: 'track',
+        event: 'Product Viewed',
+        anonymous_id: 'anon-1',
+        user_id: 'u-1',
+        source: 'demo',
+        properties: { product_id: 'sku-1', price: 19.9, currency: 'CNY' },
+        traits: null,
+      });
+      expect(t.timestamp).toBeInstanceOf(Date);
+      expect(t.timestamp.toISOString()).toBe(t.payload.timestamp);
+      expect(Date.now() - t.received_at.getTime()).toBeLessThan(60_000);
+      expect(t.context?.ip).toBe('127.0.0.0');
+      expect(t.payload).toMatchObject({
+        messageId: track.messageId,
+        event: 'Product Viewed',
+        source: 'demo',
+      });
+      expect(byId.get(page.messageId)).toMatchObject({
+        type: 'page',
+        event: 'Home',
+        properties: { path: '/' },
+      });
+      expect(byId.get(identify.messageId)).toMatchObject({ type: 'identify', traits: { plan: 'pro' } });
+
+      const [o] = await rows([odd.messageId]);
+      expect(o?.event).toBe('Odd\uFFFDName');
+      expect(o?.properties).toEqual({ nul: 'a\uFFFDb', half: 'x\uFFFD', pair: '😀', slash: '\\u0000' });
+      expect(o?.timestamp).toBe(Number.POSITIVE_INFINITY);
+
+      const failed = await db.query(`SELECT source, message_id, reason, payload FROM ${table}_failed`);
+      expect(failed.rows).toEqual([
+        { source: 'demo', message_id: 'bad-1', reason: 'event is required', payload: expect.any(String) },
+      ]);
+      const links = await db.query(
+        `SELECT anonymous_id, user_id FROM ${table}_identities WHERE user_id = 'u-1' ORDER BY anonymous_id`,
+      );
+      expect(links.rows).toEqual([
+        { anonymous_id: 'a-old', user_id: 'u-1' },
+        { anonymous_id: 'anon-1', user_id: 'u-1' },
+      ]);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('reports a resent batch as duplicates and keeps one copy, also after a restart', async () => {
+    const batch = Array.from({ length: 10 }, () => trackEvent());
+    const ids = batch.map((e) => e.messageId);
+    const first = await startCollector({ config: { sinks: [sinkUrl] } });
+    try {
+      expect(await (await post(`${first.url}/v1/batch`, { batch })).json()).toMatchObject({
+        accepted: 10,
+        duplicates: 0,
+      });
+      expect(await (await post(`${first.url}/v1/batch`, { batch })).json()).toMatchObject({
+        accepted: 0,
+        duplicates: 10,
+      });
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+    // A new process has an empty recent-id cache: only the primary key can tell.
+    const second = await startCollector({ config: { sinks: [sinkUrl] } });
+    try {
+      const res = (await (await post(`${second.url}/v1/batch`, { batch })).json()) as BatchResponse;
+      expect(res).toMatchObject({ accepted: 0, duplicates: 10 });
+      const mixed = [...batch.slice(0, 3), trackEvent()];
+      expect(await (await post(`${second.url}/v1/batch`, { batch: mixed })).json()).toMatchObject({
+        accepted: 1,
+        duplicates: 3,
+      });
+    } finally {
+      await second.stop();
+    }
+    expect(await rows(ids)).toHaveLength(10);
+  });
+
+  it('answers 503 with Retry-After while the server is unreachable, then stores the retry once', async () => {
+    const proxy = await startTcpProxy(5432);
+    const c = await startCollector({
+      config: {
+        sinks: [
+          `postgres://postgres@127.0.0.1:${proxy.port}/test?table=${table}&connect_timeout_ms=500&timeout_ms=1000`,
+        ],
+        sinkTimeoutMs: 2000,
+        retryAfterSeconds: 1,
+      },
+    });
+    try {
+      expect((await post(`${c.url}/v1/batch`, { batch: [trackEvent()] })).status).toBe(200);
+      await proxy.cut();
+      const batch = Array.from({ length: 20 }, () => trackEvent());
+      const down = await post(`${c.url}/v1/batch`, { batch });
+      expect(down.status).toBe(503);
+      expect(down.headers.get('retry-after')).toBe('1');
+      expect(await down.json()).toMatchObject({ success: false, error: 'sink_unavailable' });
+      expect((await fetch(`${c.url}/readyz`)).status).toBe(503);
+      expect(await rows(batch.map((e) => e.messageId))).toHaveLength(0);
+
+      await proxy.restore();
+      const retry = await waitFor(
+        async () => {
+          const res = await post(`${c.url}/v1/batch`, { batch });
+          expect(res.status).toBe(200);
+          return (await res.json()) as BatchResponse;
+        },
+        { timeout: 5000, interval: 200 },
+      );
+      expect(retry).toMatchObject({ accepted: 20, duplicates: 0 });
+      expect((await fetch(`${c.url}/readyz`)).status).toBe(200);
+      expect(await rows(batch.map((e) => e.messageId))).toHaveLength(20);
+
+      // A shutdown while the server is gone again still ends cleanly.
+      await proxy.cut();
+      expect(await c.stop()).toBe(0);
+    } finally {
+      await c.stop();
+      await proxy.close();
+    }
+  });
+
+  it('fans out: SQLite and Postgres both hold the batch', async () => {
+    const c = await startCollector({ config: { sinks: ['sqlite:./data/events.db', sinkUrl] } });
+    try {
+      const batch = Array.from({ length: 5 }, () => trackEvent());
+      const res = await post(`${c.url}/v1/batch`, { batch });
+      expect(res.status).toBe(200);
+      const ids = batch.map((e) => e.messageId).sort();
+      expect((await rows(ids)).map((r) => r.message_id)).toEqual(ids);
+      const local = c.query<{ message_id: string }>('SELECT message_id FROM events ORDER BY message_id');
+      expect(local.map((r) => r.message_id)).toEqual(ids);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('refuses to start when the server cannot be reached, naming the sink but not its password', async () => {
+    const error = await startCollector({
+      config: {
+        sinks: [`postgres://postgres:secret@127.0.0.1:1/test?table=${table}&connect_timeout_ms=500`],
+      },
+    }).then(
+      () => new Error('started'),
+      (e: Error) => e,
+    );
+    expect(error.message).toContain('sink postgres://127.0.0.1:1/test could not open: connect ECONNREFUSED');
+    expect(error.message).not.toContain('secret');
+  });
+});

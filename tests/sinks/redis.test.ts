@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BatchResponse } from '../../sdk-core/src/protocol.ts';
+import { startCollector } from '../support/collector-process.ts';
+import { post, trackEvent } from '../support/events.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+const base = `trail:test:${randomUUID().slice(0, 8)}`;
+const stream = `${base}:events`;
+const options = `stream=${stream}&seen_prefix=${base}:seen:&dedup_window=600&maxlen=100000`;
+const sinkUrl = `redis://127.0.0.1:6379?${options}`;
+
+describe('Redis Streams sink', () => {
+  const redis = createClient({ url: 'redis://127.0.0.1:6379' });
+  const entries = async (key = stream) =>
+    ((await redis.xRange(key, '-', '+')) ?? []).map((entry) => ({ ...entry.message }));
+  const copiesOf = async (ids: readonly string[]) =>
+    (await entries()).filter((m) => ids.includes(m.message_id ?? '')).length;
+
+  beforeAll(async () => {
+    await redis.connect();
+  });
+  afterAll(async () => {
+    const keys = [stream, `${stream}:failed`];
+    for await (const found of redis.scanIterator({ MATCH: `${base}:seen:*`, COUNT: 1000 }))
+      keys.push(...found);
+    await redis.del(keys);
+    await redis.close();
+  });
+
+  it('appends each event to the stream with message_id, type and the event as JSON', async () => {
+    const c = await startCollector({ config: { sinks: [sinkUrl] } });
+    try {
+      const track = trackEvent();
+      const page = trackEvent({ type: 'page', event: undefined, name: 'Home' });
+      const res = await post(`${c.url}/v1/batch`, {
+        batch: [track, page, { type: 'track', messageId: 'bad-1', anonymousId: 'a' }],
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ accepted: 2, duplicates: 0, rejected: [{ index: 2 }] });
+
+      const stored = await entries();
+      expect(stored.map((m) => [m.message_id, m.type])).toEqual([
+        [track.messageId, 'track'],
+        [page.messageId, 'page'],
+      ]);
+      const event = JSON.parse(stored[0]?.event ?? '{}') as Record<string, any>;
+      expect(event).toMatchObject({ messageId: track.messageId, event: 'Product Viewed', source: 'demo' });
+      expect(event.context.ip).toBe('127.0.0.0');
+      expect(typeof event.receivedAt).toBe('string');
+      expect(await entries(`${stream}:failed`)).toEqual([
+        {
+          source: 'demo',
+          reason: 'event is required',
+          message_id: 'bad-1',
+          received_at: expect.any(String),
+          payload: expect.stringContaining('"bad-1"'),
+        },
+      ]);
+      const ttl = await redis.ttl(`${base}:seen:${track.messageId}`);
+      expect(ttl).toBeGreaterThan(590);
+      expect(ttl).toBeLessThanOrEqual(600);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('reports a resent batch as duplicates and keeps one copy, also after a restart', async () => {
+    const batch = Array.from({ length: 10 }, () => trackEvent());
+    const ids = batch.map((e) => e.messageId);
+    const first = await startCollector({ config: { sinks: [sinkUrl] } });
+    try {
+      expect(await (await post(`${first.url}/v1/batch`, { batch })).json()).toMatchObject({ accepted: 10 });
+      expect(await (await post(`${first.url}/v1/batch`, { batch })).json()).toMatchObject({ duplicates: 10 });
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+    // The new process remembers nothing: the SET NX guards drop the repeats.
+    const second = await startCollector({ config: { sinks: [sinkUrl] } });
+    try {
+      const mixed = [...batch, trackEvent()];
+      const res = (await (await post(`${second.url}/v1/batch`, { batch: mixed })).json()) as BatchResponse;
+      expect(res).toMatchObject({ accepted: 1, duplicates: 10 });
+    } finally {
+      await second.stop();
+    }
+    expect(await copiesOf(ids)).toBe(10);
+  });
+
+  it('fails a batch whole, before any write, when the stream key holds another type', async () => {
+    const wrong = `${base}:not-a-stream`;
+    await redis.set(wrong, 'x');
+    const c = await startCollector({
+      config: { sinks: [`redis://127.0.0.1:6379?stream=${wrong}&seen_prefix=${base}:seen:`] },
+    });
+    try {
+      const event = trackEvent();
+      const res = await post(`${c.url}/v1/batch`, { batch: [event] });
+      expect(res.status).toBe(503);
+      // No guard key was left behind, so the retry to a fixed store is not mistaken for a repeat.
+      expect(await redis.exists(`${base}:seen:${event.messageId}`)).toBe(0);
+    } finally {
+      await c.stop();
+      await redis.del(wrong);
+    }
+  });
+
+  it('answers 503 at once while the server is unreachable, then stores the retry once', async () => {
+    const proxy = await startTcpProxy(6379);
+    const c = await startCollector({
+      config: {
+        sinks: [`redis://127.0.0.1:${proxy.port}?${options}&timeout_ms=1000`],
+        sinkTimeoutMs: 2000,
+        retryAfterSeconds: 1,
+      },
+    });
+    try {
+      expect((await post(`${c.url}/v1/batch`, { batch: [trackEvent()] })).status).toBe(200);
+      await proxy.cut();
+      await waitFor(async () => expect((await fetch(`${c.url}/readyz`)).status).toBe(503), { timeout: 3000 });
+      const batch = Array.from({ length: 20 }, () => trackEvent());
+      const ids = batch.map((e) => e.messageId);
+      const started = performance.now();
+      const down = await post(`${c.url}/v1/batch`, { batch });
+      expect(down.status).toBe(503);
+      expect(performance.now() - started).toBeLessThan(500);
+      expect(down.headers.get('retry-after')).toBe('1');
+      expect(await copiesOf(ids)).toBe(0);
+
+      await proxy.restore();
+      const retry = await waitFor(
+        async () => {
+          const res = await post(`${c.url}/v1/batch`, { batch });
+          expect(res.status).toBe(200);
+          return (await res.json()) as BatchResponse;
+        },
+        { timeout: 5000, interval: 200 },
+      );
+      expect(retry).toMatchObject({ accepted: 20, duplicates: 0 });
+      expect((await fetch(`${c.url}/readyz`)).status).toBe(200);
+      expect(await copiesOf(ids)).toBe(20);
+
+      // A shutdown while the server is gone again still ends cleanly.
+      await proxy.cut();
+      expect(await c.stop()).toBe(0);
+    } finally {
+      await c.stop();
+      await proxy.close();
+    }
+  });
+
+  it('refuses to start when the server cannot be reached, naming the sink but not its password', async () => {
+    const error = await startCollector({
+      config: { sinks: [`redis://user:secret@127.0.0.1:1?${options}&timeout_ms=500`] },
+    }).then(
+      () => new Error('started'),
+      (e: Error) => e,
+    );
+    expect(error.message).toContain('sink redis://127.0.0.1:1 could not open: connect ECONNREFUSED');
+    expect(error.message).not.toContain('secret');
+  });
+});
