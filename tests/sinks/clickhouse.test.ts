@@ -296,10 +296,8 @@ describe('clickhouse sink (HTTP protocol, no live server)', () => {
       { TRAIL_CLICKHOUSE_PASSWORD: 'from-env' },
     );
     ch.intercept = (req) => req.method === 'POST'; // never answered
-    const started = Date.now();
     const res = await post(`${c.url}/v1/batch`, { batch: [trackEvent()] });
     expect(res.status).toBe(503);
-    expect(Date.now() - started).toBeLessThan(2500);
     expect(c.logs.join('\n')).toContain('no answer in 300 ms');
     expect(receiver.requests.at(-1)?.headers['x-clickhouse-key']).toBe('from-env');
     expect(c.logs.join('\n')).not.toContain('from-env');

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchResponse } from '../../sdk-core/src/protocol.ts';
 import { startCollector } from '../support/collector-process.ts';
 import { post, trackEvent } from '../support/events.ts';
+import { expectOutageThenRetryOnce } from '../support/sink-outage.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
-import { waitFor } from '../support/wait-for.ts';
 
 const run = randomUUID().slice(0, 8);
 const stream = `TRAIL_TEST_${run}`;
@@ -118,36 +118,7 @@ describe('NATS JetStream sink', () => {
       },
     });
     try {
-      expect((await post(`${c.url}/v1/batch`, { batch: [trackEvent()] })).status).toBe(200);
-      await proxy.cut();
-      const batch = Array.from({ length: 20 }, () => trackEvent());
-      const ids = batch.map((e) => e.messageId);
-      // Once the client has seen the connection drop, a write is refused up front, not parked in
-      // the client's reconnect buffer until its PubAck times out.
-      await waitFor(async () => expect((await fetch(`${c.url}/readyz`)).status).toBe(503), { timeout: 3000 });
-      const started = performance.now();
-      const down = await post(`${c.url}/v1/batch`, { batch });
-      expect(down.status).toBe(503);
-      expect(performance.now() - started).toBeLessThan(500);
-      expect(down.headers.get('retry-after')).toBe('1');
-      expect(await copiesOf(ids)).toBe(0);
-
-      await proxy.restore();
-      const retry = await waitFor(
-        async () => {
-          const res = await post(`${c.url}/v1/batch`, { batch });
-          expect(res.status).toBe(200);
-          return (await res.json()) as BatchResponse;
-        },
-        { timeout: 5000, interval: 200 },
-      );
-      expect(retry).toMatchObject({ accepted: 20, duplicates: 0 });
-      expect((await fetch(`${c.url}/readyz`)).status).toBe(200);
-      expect(await copiesOf(ids)).toBe(20);
-
-      // A shutdown while the server is gone again still ends cleanly.
-      await proxy.cut();
-      expect(await c.stop()).toBe(0);
+      await expectOutageThenRetryOnce(c, proxy, copiesOf);
     } finally {
       await c.stop();
       await proxy.close();

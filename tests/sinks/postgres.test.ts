@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchResponse } from '../../sdk-core/src/protocol.ts';
 import { startCollector } from '../support/collector-process.ts';
 import { post, trackEvent } from '../support/events.ts';
+import { expectOutageThenRetryOnce } from '../support/sink-outage.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
-import { waitFor } from '../support/wait-for.ts';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432/test';
 const table = `trail_test_${randomUUID().slice(0, 8)}`;
@@ -161,32 +161,7 @@ describe('postgres sink', () => {
       },
     });
     try {
-      expect((await post(`${c.url}/v1/batch`, { batch: [trackEvent()] })).status).toBe(200);
-      await proxy.cut();
-      const batch = Array.from({ length: 20 }, () => trackEvent());
-      const down = await post(`${c.url}/v1/batch`, { batch });
-      expect(down.status).toBe(503);
-      expect(down.headers.get('retry-after')).toBe('1');
-      expect(await down.json()).toMatchObject({ success: false, error: 'sink_unavailable' });
-      expect((await fetch(`${c.url}/readyz`)).status).toBe(503);
-      expect(await rows(batch.map((e) => e.messageId))).toHaveLength(0);
-
-      await proxy.restore();
-      const retry = await waitFor(
-        async () => {
-          const res = await post(`${c.url}/v1/batch`, { batch });
-          expect(res.status).toBe(200);
-          return (await res.json()) as BatchResponse;
-        },
-        { timeout: 5000, interval: 200 },
-      );
-      expect(retry).toMatchObject({ accepted: 20, duplicates: 0 });
-      expect((await fetch(`${c.url}/readyz`)).status).toBe(200);
-      expect(await rows(batch.map((e) => e.messageId))).toHaveLength(20);
-
-      // A shutdown while the server is gone again still ends cleanly.
-      await proxy.cut();
-      expect(await c.stop()).toBe(0);
+      await expectOutageThenRetryOnce(c, proxy, async (ids) => (await rows(ids)).length);
     } finally {
       await c.stop();
       await proxy.close();

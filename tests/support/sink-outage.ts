@@ -1,0 +1,45 @@
+import { expect } from 'vitest';
+import type { BatchResponse } from '../../sdk-core/src/protocol.ts';
+import type { CollectorProcess } from './collector-process.ts';
+import { post, trackEvent } from './events.ts';
+import type { TcpProxy } from './tcp-proxy.ts';
+import { waitFor } from './wait-for.ts';
+
+/**
+ * The delivery contract through an outage of the sink's server, cut at a TCP proxy between the
+ * collector and the real server: unready and 503 + Retry-After while it is gone, nothing stored; the
+ * same batch retried once it is back is stored exactly once; a shutdown during an outage ends cleanly.
+ * `copies` counts how many of the given messageIds the engine holds.
+ */
+export async function expectOutageThenRetryOnce(
+  c: CollectorProcess,
+  proxy: TcpProxy,
+  copies: (ids: readonly string[]) => Promise<number>,
+): Promise<void> {
+  expect((await post(`${c.url}/v1/batch`, { batch: [trackEvent()] })).status).toBe(200);
+  await proxy.cut();
+  await waitFor(async () => expect((await fetch(`${c.url}/readyz`)).status).toBe(503), { timeout: 3000 });
+  const batch = Array.from({ length: 20 }, () => trackEvent());
+  const ids = batch.map((e) => e.messageId);
+  const down = await post(`${c.url}/v1/batch`, { batch });
+  expect(down.status).toBe(503);
+  expect(down.headers.get('retry-after')).toBe('1');
+  expect(await down.json()).toMatchObject({ success: false, error: 'sink_unavailable' });
+  expect(await copies(ids)).toBe(0);
+
+  await proxy.restore();
+  const retry = await waitFor(
+    async () => {
+      const res = await post(`${c.url}/v1/batch`, { batch });
+      expect(res.status).toBe(200);
+      return (await res.json()) as BatchResponse;
+    },
+    { timeout: 5000, interval: 200 },
+  );
+  expect(retry).toMatchObject({ accepted: 20, duplicates: 0 });
+  expect((await fetch(`${c.url}/readyz`)).status).toBe(200);
+  expect(await copies(ids)).toBe(20);
+
+  await proxy.cut();
+  expect(await c.stop()).toBe(0);
+}
