@@ -2,6 +2,7 @@ import { EVENT_TYPES, type EventContext, type EventType } from '@trail/sdk-core/
 import { type Context, Hono } from 'hono';
 import { routePath } from 'hono/route';
 import type { Config, SourceConfig } from './config/config.ts';
+import { type DebuggerDeps, debuggerRoutes } from './debugger/routes.ts';
 import { authenticate, writeKeyOf } from './http/auth.ts';
 import { readJsonBody } from './http/body.ts';
 import { corsHeaders, originAllowed, originAllowedByAny, PREFLIGHT_HEADERS } from './http/cors.ts';
@@ -22,6 +23,8 @@ export interface AppDeps {
   logger: Logger;
   /** The peer address of the connection, as the runtime knows it. */
   socketIp?: (c: Context) => string | undefined;
+  /** The /debugger page and its API; not mounted when absent. */
+  debugger?: DebuggerDeps;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -39,7 +42,7 @@ function envelopeOf(body: Record<string, unknown>): Envelope {
 export function createApp(deps: AppDeps): Hono {
   const { config, sink, metrics, logger } = deps;
   const sources = new Map<string, SourceConfig>(config.sources.map((s) => [s.writeKey, s]));
-  const ingestor = new Ingestor(config, sink, metrics, logger);
+  const ingestor = new Ingestor(config, sink, metrics, logger, deps.debugger?.bus);
   const app = new Hono();
 
   app.use('*', async (c, next) => {
@@ -104,6 +107,8 @@ export function createApp(deps: AppDeps): Hono {
 
   app.post('/v1/batch', (c) => receive(c));
   for (const type of EVENT_TYPES) app.post(`/v1/${type}`, (c) => receive(c, type));
+
+  if (deps.debugger) app.route('/debugger', debuggerRoutes(deps.debugger));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {

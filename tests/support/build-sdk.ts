@@ -40,16 +40,21 @@ declare module 'vitest' {
  * the other suites: the browser tests read `inject('sdkBuildError')` and fail with the build output.
  */
 export default async function setup(project: TestProject): Promise<void> {
-  if (upToDate()) {
-    project.provide('sdkBuildError', null);
-    return;
-  }
+  project.provide('sdkBuildError', await buildSdkIfStale());
+}
+
+/**
+ * Runs the rollup build unless the bundles are newer than their sources (also `npm start`'s
+ * prestart). Resolves to null when the bundles are good, else to the build's output.
+ */
+export async function buildSdkIfStale(): Promise<string | null> {
+  if (upToDate()) return null;
   const { code, output } = await run(process.execPath, [ROLLUP, '-c', 'rollup.config.mjs']);
   if (code === 0) {
     mkdirSync(dirname(STAMP), { recursive: true });
     writeFileSync(STAMP, new Date().toISOString());
   }
-  project.provide('sdkBuildError', code === 0 ? null : `npm run build exited with ${code}:\n${output}`);
+  return code === 0 ? null : `npm run build exited with ${code}:\n${output}`;
 }
 
 function upToDate(): boolean {

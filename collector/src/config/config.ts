@@ -65,6 +65,20 @@ export const configSchema = v.object({
   logLevel: v.optional(v.picklist(['debug', 'info', 'warn', 'error']), 'info'),
   /** How long shutdown waits for requests in flight before it closes the sinks. */
   shutdownTimeoutMs: v.optional(positiveInt, 10_000),
+  /** The /debugger page; unset `enabled` means on outside NODE_ENV=production (server runtimes). */
+  debugger: v.optional(
+    v.object({
+      enabled: v.optional(v.boolean()),
+      /** Admin token for /debugger; generated at startup when unset. */
+      token: v.optional(v.pipe(v.string(), v.minLength(8))),
+    }),
+    {},
+  ),
+  /**
+   * Serve the examples next to the API (Node runtime only): `/shop/`, `/spa/` and `/trail.js`. On by
+   * default so that `npm start` shows them; `TRAIL_DEMO=0` or `NODE_ENV=production` turns it off.
+   */
+  demo: v.optional(v.boolean(), true),
 });
 
 /** Collector configuration as written in a config file (every field optional). */

@@ -36,6 +36,13 @@ export function applyEnv(base: ConfigInput, env: Env): ConfigInput {
     if (env.TRAIL_ANONYMIZE_IP) config.ip.anonymize = flag(env.TRAIL_ANONYMIZE_IP);
   }
   if (env.TRAIL_DEDUP_CACHE) config.dedupCacheSize = Number(env.TRAIL_DEDUP_CACHE);
+  if (env.TRAIL_DEMO) config.demo = flag(env.TRAIL_DEMO);
+  else if (env.NODE_ENV === 'production') config.demo = false;
+  if (env.TRAIL_DEBUGGER || env.TRAIL_ADMIN_TOKEN) {
+    config.debugger = { ...config.debugger };
+    if (env.TRAIL_DEBUGGER) config.debugger.enabled = flag(env.TRAIL_DEBUGGER);
+    if (env.TRAIL_ADMIN_TOKEN) config.debugger.token = env.TRAIL_ADMIN_TOKEN;
+  }
   if (env.TRAIL_LOG_LEVEL) config.logLevel = env.TRAIL_LOG_LEVEL as ConfigInput['logLevel'];
   return config;
 }

@@ -1,6 +1,7 @@
 import { maskPiiDeep } from '@trail/sdk-core/pii';
 import type { BatchResponse, EventContext, RejectedEvent } from '@trail/sdk-core/protocol';
 import type { Config, SourceConfig } from '../config/config.ts';
+import type { IngestOutcome } from '../debugger/bus.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { METRIC } from '../ops/names.ts';
@@ -42,7 +43,38 @@ function failedPayload(raw: unknown, text?: string): string {
 type Verdict =
   | { kind: 'keep'; event: StoredEvent }
   | { kind: 'reject'; reason: string; text?: string }
-  | { kind: 'consent' };
+  | { kind: 'consent'; event: unknown };
+
+/** Who hears about each event's outcome (the debugger's bus); `active` false means nobody listens. */
+export interface OutcomeObserver {
+  readonly active: boolean;
+  publish(outcome: IngestOutcome): void;
+}
+
+const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/** An outcome for the debugger, its ids read from whatever shape the event had. */
+function outcomeOf(
+  kind: IngestOutcome['kind'],
+  source: string,
+  receivedAt: string,
+  payload: unknown,
+  reason?: string,
+): IngestOutcome {
+  const e = isObject(payload) ? payload : {};
+  return {
+    kind,
+    source,
+    receivedAt,
+    messageId: str(e.messageId),
+    type: str(e.type),
+    event: str(e.event) ?? str(e.name),
+    anonymousId: str(e.anonymousId),
+    userId: str(e.userId),
+    reason,
+    payload,
+  };
+}
 
 /**
  * The collector's core: validates, filters by consent, enriches, masks and deduplicates events,
@@ -57,6 +89,7 @@ export class Ingestor {
     private readonly sink: Sink,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
+    private readonly observer?: OutcomeObserver,
   ) {
     this.recent = new BoundedMap(config.dedupCacheSize);
     this.exempt = new Set(config.pii.exemptKeys);
@@ -77,6 +110,8 @@ export class Ingestor {
     const inBatch = new Set<string>();
     let droppedByConsent = 0;
     let duplicates = 0;
+    const observing = this.observer?.active === true;
+    const outcomes: IngestOutcome[] = [];
 
     for (const [index, raw] of request.events.entries()) {
       const verdict = this.judge(raw, source, facts, envelope);
@@ -85,13 +120,18 @@ export class Ingestor {
         rejected.push({ index, messageId, reason: verdict.reason });
         const payload = failedPayload(raw, verdict.text);
         failed.push({ receivedAt, source: facts.source, messageId, reason: verdict.reason, payload });
+        if (observing) outcomes.push(outcomeOf('rejected', facts.source, receivedAt, raw, verdict.reason));
       } else if (verdict.kind === 'consent') {
         droppedByConsent++;
+        if (observing)
+          outcomes.push(outcomeOf('consent', facts.source, receivedAt, verdict.event, 'no consent'));
       } else if (this.recent.has(verdict.event.messageId) || inBatch.has(verdict.event.messageId)) {
         duplicates++;
+        if (observing) outcomes.push(outcomeOf('duplicate', facts.source, receivedAt, verdict.event));
       } else {
         inBatch.add(verdict.event.messageId);
         events.push(verdict.event);
+        if (observing) outcomes.push(outcomeOf('accepted', facts.source, receivedAt, verdict.event));
       }
     }
 
@@ -113,6 +153,7 @@ export class Ingestor {
       // Remember ids only once stored: remembering a failed write's ids would drop its retry.
       for (const event of events) this.recent.set(event.messageId, true);
     }
+    for (const outcome of outcomes) this.observer?.publish(outcome);
     const accepted = events.length - alreadyStored;
     duplicates += alreadyStored;
     this.metrics.inc(...METRIC.accepted, labels, accepted);
@@ -140,7 +181,8 @@ export class Ingestor {
         : raw;
     const validation = validateEvent(merged);
     if (!validation.ok) return { kind: 'reject', reason: validation.reason, text };
-    if (!consentAllows(validation.event, source, this.config.consent)) return { kind: 'consent' };
+    if (!consentAllows(validation.event, source, this.config.consent))
+      return { kind: 'consent', event: validation.event };
     const enriched = enrich(validation.event, facts);
     return { kind: 'keep', event: this.config.pii.mask ? maskPiiDeep(enriched, this.exempt) : enriched };
   }

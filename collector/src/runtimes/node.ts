@@ -2,12 +2,20 @@
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { assemble, shutdownHandler } from './server.ts';
+import { missingDemoFiles, mountDemo } from './static.ts';
 
 const collector = await assemble(process.env, process.cwd(), (c) => getConnInfo(c).remote.address);
 const { config, logger, sink, app } = collector;
+if (config.demo) {
+  mountDemo(app);
+  const missing = missingDemoFiles();
+  if (missing.length)
+    logger.log('warn', 'demo files missing; run npm run build:examples', { missing: missing.join(', ') });
+}
 
 const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
   logger.log('info', 'listening', { host: config.host, port: info.port, sinks: sink.name });
+  if (config.demo) logger.log('info', 'demo', { shop: `http://${config.host}:${info.port}/shop/` });
 });
 
 const shutdown = shutdownHandler(collector, {

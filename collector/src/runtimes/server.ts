@@ -2,6 +2,7 @@ import type { Context, Hono } from 'hono';
 import { createApp } from '../app.ts';
 import type { Config } from '../config/config.ts';
 import type { Env } from '../config/env.ts';
+import { openSqliteInsights, serverDebugger } from '../debugger/setup.ts';
 import { loadConfig } from '../config/load-file.ts';
 import { jsonLogger, type Logger } from '../ops/logger.ts';
 import { Metrics } from '../ops/metrics.ts';
@@ -16,6 +17,8 @@ export interface ServerCollector {
   logger: Logger;
   sink: Sink;
   app: Hono;
+  /** Ends the debugger's live streams, so that shutdown need not wait for open pages. */
+  closeStreams?: () => void;
 }
 
 /**
@@ -36,7 +39,17 @@ export async function assemble(
   const sink = fanOut(sinks, config.sinkTimeoutMs, (name, seconds, ok) =>
     metrics.observe(...METRIC.sinkLatency, { sink: name, ok: String(ok) }, seconds),
   );
-  return { config, logger, sink, app: createApp({ config, sink, metrics, logger, socketIp }) };
+  // Insights read the SQLite file through better-sqlite3, so on Node only (Bun and Deno pass `sqlite`).
+  const debug = await serverDebugger(config, env, logger, async () =>
+    sqlite ? undefined : openSqliteInsights(config),
+  );
+  return {
+    config,
+    logger,
+    sink,
+    app: createApp({ config, sink, metrics, logger, socketIp, debugger: debug }),
+    closeStreams: debug ? () => debug.bus.closeAll() : undefined,
+  };
 }
 
 /** How a runtime stops its server: gently (requests in flight finish), or at once. */
@@ -51,7 +64,7 @@ export interface Stopper {
  * closes the sinks; past `shutdownTimeoutMs` it closes what is still open.
  */
 export function shutdownHandler(
-  { config, logger, sink }: ServerCollector,
+  { config, logger, sink, closeStreams }: ServerCollector,
   server: Stopper,
 ): (signal: string) => void {
   let stopping = false;
@@ -59,6 +72,7 @@ export function shutdownHandler(
     if (stopping) return;
     stopping = true;
     logger.log('info', 'shutting down', { signal });
+    closeStreams?.();
     const force = setTimeout(() => {
       logger.log('warn', 'shutdown timed out; closing open connections', {
         timeoutMs: config.shutdownTimeoutMs,
