@@ -7,6 +7,9 @@ import { sleep, waitFor } from '../support/wait-for.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, sdkReady, storedEvents } from '../support/web.ts';
 
 const SCREENSHOTS = resolve(import.meta.dirname, '../../test-results/screenshots');
+const TOKEN = 'shop-debugger-token-0123456789';
+/** The debugger's purchase funnel, as the README describes it. */
+const FUNNEL = ['page', 'Product Viewed', 'Product Added', 'Checkout Started', 'Order Completed'];
 
 // The demo shop (examples/web-shop) as `npm start` serves it: the collector process serves the
 // pages, the tag and the API on one origin, with the shop's own consent banner in front (opt-in).
@@ -35,7 +38,7 @@ describe('demo shop', { timeout: 120_000 }, () => {
     const buildError = inject('sdkBuildError');
     if (buildError) throw new Error(buildError);
     mkdirSync(SCREENSHOTS, { recursive: true });
-    collector = await startCollector({ config: { demo: true } });
+    collector = await startCollector({ config: { demo: true, debugger: { token: TOKEN } } });
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   });
   afterEach(async () => {
@@ -179,5 +182,65 @@ describe('demo shop', { timeout: 120_000 }, () => {
     await sdkReady(page);
     await sleep(2500); // more than the tag's flush interval (1 s)
     expect(v1).toEqual([]);
+  });
+
+  it('shows the purchase live in the debugger, with funnel counts matching the store', async () => {
+    const watcher = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    contexts.push(watcher);
+    const debug = await watcher.newPage();
+    await debug.goto(`${collector.url}/debugger?token=${TOKEN}`);
+    await debug.waitForFunction(() => document.getElementById('status')?.textContent === 'live');
+
+    const { page } = await open();
+    await page.click('#consent-accept');
+    await page.click('a[href="product.html?id=longjing"] >> nth=1');
+    await page.waitForURL(/product\.html\?id=longjing/);
+    await sdkReady(page);
+    await page.click('#add');
+    await page.click('.cart-link');
+    await page.waitForURL(/cart\.html/);
+    await sdkReady(page);
+    await page.click('#to-checkout');
+    await page.waitForURL(/checkout\.html/);
+    await sdkReady(page);
+    await page.fill('[name="name"]', 'Wang Fang');
+    await page.fill('[name="email"]', 'wang.fang@example.com');
+    await page.fill('[name="address"]', '2 Bund Road, Shanghai');
+    await page.click('#place-order');
+    await page.waitForURL(/done\.html/);
+    await sdkReady(page);
+
+    // Live: the order shows up in the debugger's stream without a reload.
+    await debug.waitForFunction(
+      () =>
+        [...document.querySelectorAll('#events tbody tr')].some((tr) =>
+          tr.textContent?.includes('Order Completed'),
+        ),
+      undefined,
+      { timeout: 20_000 },
+    );
+
+    // The funnel: visitors who did each step and all earlier ones, counted from the store itself.
+    const rows = stored();
+    const did = (step: string) =>
+      new Set(
+        rows
+          .filter((e) => (step === 'page' ? e.type === 'page' : e.event === step))
+          .map((e) => e.anonymous_id),
+      );
+    let visitors = did(FUNNEL[0] as string);
+    const expected = FUNNEL.map((step) => {
+      visitors = new Set([...visitors].filter((id) => did(step).has(id)));
+      return visitors.size;
+    });
+    expect(expected[4], 'this test bought once, so at least one visitor converted').toBeGreaterThan(0);
+    await debug.evaluate(() => document.getElementById('hours')?.dispatchEvent(new Event('change')));
+    await debug.waitForFunction(
+      (n) => document.querySelectorAll('#funnel .funnel-label').length === n,
+      FUNNEL.length,
+    );
+    const labels = await debug.$$eval('#funnel .funnel-label', (ts) => ts.map((t) => t.textContent ?? ''));
+    expect(labels.map((l) => Number(l.split(' ')[0]))).toEqual(expected);
+    await debug.screenshot({ path: join(SCREENSHOTS, 'debugger-after-purchase.png'), fullPage: true });
   });
 });
