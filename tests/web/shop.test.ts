@@ -30,6 +30,12 @@ describe('demo shop', { timeout: 120_000 }, () => {
     await sdkReady(page);
     return { page, v1 };
   };
+  /** Clicks a link and waits for the next page and its tag. */
+  const follow = async (page: Page, selector: string, url: RegExp) => {
+    await page.click(selector);
+    await page.waitForURL(url);
+    await sdkReady(page);
+  };
   const shot = (page: Page, name: string) =>
     page.screenshot({ path: join(SCREENSHOTS, `shop-${name}.png`), fullPage: true });
   const stored = (event?: string) => storedEvents(collector, 'demo', event);
@@ -68,31 +74,23 @@ describe('demo shop', { timeout: 120_000 }, () => {
     await shot(page, 'index');
 
     await page.click('[data-add="longjing"]');
-    await page.click('a[href="product.html?id=tieguanyin"] >> nth=1');
-    await page.waitForURL(/product\.html\?id=tieguanyin/);
-    await sdkReady(page);
+    await follow(page, 'a[href="product.html?id=tieguanyin"] >> nth=1', /product\.html\?id=tieguanyin/);
     expect(await page.locator('#consent').count(), 'the shop remembers the choice').toBe(0);
     await page.fill('#qty', '2');
     await page.click('#add');
     await shot(page, 'product');
 
-    await page.click('.cart-link');
-    await page.waitForURL(/cart\.html/);
-    await sdkReady(page);
+    await follow(page, '.cart-link', /cart\.html/);
     await page.click('[data-dec="longjing"]');
     await page.locator('[data-dec="longjing"]').waitFor({ state: 'detached' });
     await shot(page, 'cart');
 
-    await page.click('#to-checkout');
-    await page.waitForURL(/checkout\.html/);
-    await sdkReady(page);
+    await follow(page, '#to-checkout', /checkout\.html/);
     await page.fill('[name="name"]', 'Li Wei');
     await page.fill('[name="email"]', 'li.wei@example.com');
     await page.fill('[name="address"]', '1 West Lake Road, Hangzhou');
     await shot(page, 'checkout');
-    await page.click('#place-order');
-    await page.waitForURL(/done\.html/);
-    await sdkReady(page);
+    await follow(page, '#place-order', /done\.html/);
     await waitFor(async () => expect(await page.textContent('#order-amount')).toBe('¥312.00'));
     await shot(page, 'done');
 
@@ -169,17 +167,11 @@ describe('demo shop', { timeout: 120_000 }, () => {
     const { page, v1 } = await open();
     await page.click('#consent-reject');
     await page.click('[data-add="puer"]');
-    await page.click('a[href="product.html?id=jasmine"] >> nth=1');
-    await page.waitForURL(/product\.html/);
-    await sdkReady(page);
+    await follow(page, 'a[href="product.html?id=jasmine"] >> nth=1', /product\.html/);
     expect(await page.locator('#consent').count()).toBe(0);
     await page.click('#add');
-    await page.click('.cart-link');
-    await page.waitForURL(/cart\.html/);
-    await sdkReady(page);
-    await page.click('#to-checkout');
-    await page.waitForURL(/checkout\.html/);
-    await sdkReady(page);
+    await follow(page, '.cart-link', /cart\.html/);
+    await follow(page, '#to-checkout', /checkout\.html/);
     await sleep(2500); // more than the tag's flush interval (1 s)
     expect(v1).toEqual([]);
   });
@@ -193,22 +185,14 @@ describe('demo shop', { timeout: 120_000 }, () => {
 
     const { page } = await open();
     await page.click('#consent-accept');
-    await page.click('a[href="product.html?id=longjing"] >> nth=1');
-    await page.waitForURL(/product\.html\?id=longjing/);
-    await sdkReady(page);
+    await follow(page, 'a[href="product.html?id=longjing"] >> nth=1', /product\.html\?id=longjing/);
     await page.click('#add');
-    await page.click('.cart-link');
-    await page.waitForURL(/cart\.html/);
-    await sdkReady(page);
-    await page.click('#to-checkout');
-    await page.waitForURL(/checkout\.html/);
-    await sdkReady(page);
+    await follow(page, '.cart-link', /cart\.html/);
+    await follow(page, '#to-checkout', /checkout\.html/);
     await page.fill('[name="name"]', 'Wang Fang');
     await page.fill('[name="email"]', 'wang.fang@example.com');
     await page.fill('[name="address"]', '2 Bund Road, Shanghai');
-    await page.click('#place-order');
-    await page.waitForURL(/done\.html/);
-    await sdkReady(page);
+    await follow(page, '#place-order', /done\.html/);
 
     // Live: the order shows up in the debugger's stream without a reload.
     await debug.waitForFunction(
@@ -235,12 +219,12 @@ describe('demo shop', { timeout: 120_000 }, () => {
     });
     expect(expected[4], 'this test bought once, so at least one visitor converted').toBeGreaterThan(0);
     await debug.evaluate(() => document.getElementById('hours')?.dispatchEvent(new Event('change')));
-    await debug.waitForFunction(
-      (n) => document.querySelectorAll('#funnel .funnel-label').length === n,
-      FUNNEL.length,
-    );
-    const labels = await debug.$$eval('#funnel .funnel-label', (ts) => ts.map((t) => t.textContent ?? ''));
-    expect(labels.map((l) => Number(l.split(' ')[0]))).toEqual(expected);
+    // The funnel on the page was drawn before this purchase; wait for the refreshed one.
+    const funnelOnPage = () =>
+      debug.$$eval('#funnel .funnel-label', (ts) =>
+        ts.map((t) => Number((t.textContent ?? '').split(' ')[0])),
+      );
+    await waitFor(async () => expect(await funnelOnPage()).toEqual(expected), { timeout: 15_000 });
     await debug.screenshot({ path: join(SCREENSHOTS, 'debugger-after-purchase.png'), fullPage: true });
   });
 });
