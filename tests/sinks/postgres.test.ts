@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BatchResponse } from '../../sdk-core/src/protocol.ts';
 import { startCollector } from '../support/collector-process.ts';
 import { post, trackEvent } from '../support/events.ts';
-import { expectOutageThenRetryOnce } from '../support/sink-outage.ts';
+import { expectOutageThenRetryOnce, expectResendDeduplicated } from '../support/sink-contract.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432/test';
@@ -118,35 +117,7 @@ describe('postgres sink', () => {
   });
 
   it('reports a resent batch as duplicates and keeps one copy, also after a restart', async () => {
-    const batch = Array.from({ length: 10 }, () => trackEvent());
-    const ids = batch.map((e) => e.messageId);
-    const first = await startCollector({ config: { sinks: [sinkUrl] } });
-    try {
-      expect(await (await post(`${first.url}/v1/batch`, { batch })).json()).toMatchObject({
-        accepted: 10,
-        duplicates: 0,
-      });
-      expect(await (await post(`${first.url}/v1/batch`, { batch })).json()).toMatchObject({
-        accepted: 0,
-        duplicates: 10,
-      });
-    } finally {
-      expect(await first.stop()).toBe(0);
-    }
-    // A new process has an empty recent-id cache: only the primary key can tell.
-    const second = await startCollector({ config: { sinks: [sinkUrl] } });
-    try {
-      const res = (await (await post(`${second.url}/v1/batch`, { batch })).json()) as BatchResponse;
-      expect(res).toMatchObject({ accepted: 0, duplicates: 10 });
-      const mixed = [...batch.slice(0, 3), trackEvent()];
-      expect(await (await post(`${second.url}/v1/batch`, { batch: mixed })).json()).toMatchObject({
-        accepted: 1,
-        duplicates: 3,
-      });
-    } finally {
-      await second.stop();
-    }
-    expect(await rows(ids)).toHaveLength(10);
+    await expectResendDeduplicated({ sinks: [sinkUrl] }, async (ids) => (await rows(ids)).length);
   });
 
   it('answers 503 with Retry-After while the server is unreachable, then stores the retry once', async () => {

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BatchResponse } from '../../sdk-core/src/protocol.ts';
 import { startCollector } from '../support/collector-process.ts';
 import { post, trackEvent } from '../support/events.ts';
-import { expectOutageThenRetryOnce } from '../support/sink-outage.ts';
+import { expectOutageThenRetryOnce, expectResendDeduplicated } from '../support/sink-contract.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
 
 const base = `trail:test:${randomUUID().slice(0, 8)}`;
@@ -68,25 +67,7 @@ describe('Redis Streams sink', () => {
   });
 
   it('reports a resent batch as duplicates and keeps one copy, also after a restart', async () => {
-    const batch = Array.from({ length: 10 }, () => trackEvent());
-    const ids = batch.map((e) => e.messageId);
-    const first = await startCollector({ config: { sinks: [sinkUrl] } });
-    try {
-      expect(await (await post(`${first.url}/v1/batch`, { batch })).json()).toMatchObject({ accepted: 10 });
-      expect(await (await post(`${first.url}/v1/batch`, { batch })).json()).toMatchObject({ duplicates: 10 });
-    } finally {
-      expect(await first.stop()).toBe(0);
-    }
-    // The new process remembers nothing: the SET NX guards drop the repeats.
-    const second = await startCollector({ config: { sinks: [sinkUrl] } });
-    try {
-      const mixed = [...batch, trackEvent()];
-      const res = (await (await post(`${second.url}/v1/batch`, { batch: mixed })).json()) as BatchResponse;
-      expect(res).toMatchObject({ accepted: 1, duplicates: 10 });
-    } finally {
-      await second.stop();
-    }
-    expect(await copiesOf(ids)).toBe(10);
+    await expectResendDeduplicated({ sinks: [sinkUrl] }, copiesOf);
   });
 
   it('fails a batch whole, before any write, when the stream key holds another type', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { BatchResponse } from '../../sdk-core/src/protocol.ts';
-import type { CollectorProcess } from './collector-process.ts';
+import { type CollectorProcess, type StartOptions, startCollector } from './collector-process.ts';
 import { post, trackEvent } from './events.ts';
 import type { TcpProxy } from './tcp-proxy.ts';
 import { waitFor } from './wait-for.ts';
@@ -42,4 +42,37 @@ export async function expectOutageThenRetryOnce(
 
   await proxy.cut();
   expect(await c.stop()).toBe(0);
+}
+
+/**
+ * Idempotence through the sink itself: a batch sent twice to one collector process, then again to
+ * a new one (its recent-id cache empty, so only the engine can tell), alone and mixed with a new
+ * event, is reported as duplicates and held once. `copies` counts the engine's copies of the ids.
+ */
+export async function expectResendDeduplicated(
+  config: StartOptions['config'],
+  copies: (ids: readonly string[]) => Promise<number>,
+): Promise<void> {
+  const batch = Array.from({ length: 10 }, () => trackEvent());
+  const ids = batch.map((e) => e.messageId);
+  const send = async (c: CollectorProcess, events: unknown[]) =>
+    (await (await post(`${c.url}/v1/batch`, { batch: events })).json()) as BatchResponse;
+  const first = await startCollector({ config });
+  try {
+    expect(await send(first, batch)).toMatchObject({ accepted: 10, duplicates: 0 });
+    expect(await send(first, batch)).toMatchObject({ accepted: 0, duplicates: 10 });
+  } finally {
+    expect(await first.stop()).toBe(0);
+  }
+  const second = await startCollector({ config });
+  try {
+    expect(await send(second, batch)).toMatchObject({ accepted: 0, duplicates: 10 });
+    expect(await send(second, [...batch.slice(0, 3), trackEvent()])).toMatchObject({
+      accepted: 1,
+      duplicates: 3,
+    });
+  } finally {
+    await second.stop();
+  }
+  expect(await copies(ids)).toBe(10);
 }
