@@ -7,8 +7,10 @@ import { authenticate, writeKeyOf } from './http/auth.ts';
 import { readJsonBody } from './http/body.ts';
 import { corsHeaders, originAllowed, originAllowedByAny, PREFLIGHT_HEADERS } from './http/cors.ts';
 import { HttpError } from './http/errors.ts';
+import { RateLimiter } from './http/rate-limit.ts';
+import { verifySignature } from './http/signature.ts';
 import { type Envelope, Ingestor } from './ingest/ingest.ts';
-import { anonymizeIp, clientIp } from './ingest/ip.ts';
+import { anonymizeIp, clientIp, clientNetwork } from './ingest/ip.ts';
 import type { Logger } from './ops/logger.ts';
 import type { Metrics } from './ops/metrics.ts';
 import { METRIC } from './ops/names.ts';
@@ -43,6 +45,8 @@ export function createApp(deps: AppDeps): Hono {
   const { config, sink, metrics, logger } = deps;
   const sources = new Map<string, SourceConfig>(config.sources.map((s) => [s.writeKey, s]));
   const ingestor = new Ingestor(config, sink, metrics, logger, deps.debugger?.bus);
+  const limiter = new RateLimiter();
+  let inFlight = 0;
   const app = new Hono();
 
   app.use('*', async (c, next) => {
@@ -66,15 +70,48 @@ export function createApp(deps: AppDeps): Hono {
     }
   });
 
+  app.post('/v1/*', async (c, next) => {
+    if (inFlight >= config.maxInFlight) {
+      metrics.inc(...METRIC.overloaded, {});
+      throw new HttpError(503, 'overloaded', 'too many requests in progress; retry later', {
+        'Retry-After': String(config.retryAfterSeconds),
+      });
+    }
+    inFlight++;
+    try {
+      await next();
+    } finally {
+      inFlight--;
+    }
+  });
+
   const receive = async (c: Context, type?: EventType) => {
     const receivedAt = Date.now();
     // A single-event body is the event, so the per-event cap applies to the whole body.
-    const body = await readJsonBody(c.req.raw, type ? config.limits.eventBytes : config.limits.batchBytes);
+    const { sent, json: body } = await readJsonBody(
+      c.req.raw,
+      type ? config.limits.eventBytes : config.limits.batchBytes,
+    );
     if (!isObject(body)) throw new HttpError(400, 'invalid_body', 'body must be a JSON object');
     const source = authenticate(sources, writeKeyOf(c.req.header('authorization'), body));
     const origin = c.req.header('origin');
     if (origin && !originAllowed(source, origin)) {
       throw new HttpError(403, 'origin_not_allowed', `origin ${origin} is not allowed for this write key`);
+    }
+    if (source.signingSecret) {
+      await verifySignature(c.req.raw.headers, source.signingSecret, sent, receivedAt);
+    }
+    const ip = clientIp(c.req.raw.headers, deps.socketIp?.(c), config.ip.trustProxy);
+    const limit = source.rateLimit ?? config.rateLimit;
+    if (limit.perSecond > 0) {
+      const client = (ip && clientNetwork(ip)) ?? ip ?? '';
+      const wait = limiter.take(`${source.writeKey}\n${client}`, limit, receivedAt);
+      if (wait > 0) {
+        metrics.inc(...METRIC.rateLimited, { source: source.name ?? source.writeKey });
+        throw new HttpError(429, 'rate_limited', `too many requests from this address; retry in ${wait} s`, {
+          'Retry-After': String(wait),
+        });
+      }
     }
     let events: unknown[];
     if (type) {
@@ -91,7 +128,6 @@ export function createApp(deps: AppDeps): Hono {
       }
       events = body.batch;
     }
-    const ip = clientIp(c.req.raw.headers, deps.socketIp?.(c), config.ip.trustProxy);
     const result = await ingestor.ingest({
       source,
       events,

@@ -4,6 +4,13 @@ import * as v from 'valibot';
 
 const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
 
+const rateLimitSchema = v.object({
+  /** Average requests per second per write key and client address (IPv4, IPv6 /64); 0 is no limit. */
+  perSecond: v.optional(v.pipe(v.number(), v.minValue(0)), 50),
+  /** Requests such a client may send at once before the average applies. */
+  burst: v.optional(positiveInt, 100),
+});
+
 const sourceSchema = v.object({
   /** Public key the SDKs send; identifies the source. */
   writeKey: v.pipe(v.string(), v.minLength(1)),
@@ -13,6 +20,15 @@ const sourceSchema = v.object({
   allowedOrigins: v.optional(v.array(v.string()), ['*']),
   /** `opt-in`: events that carry no consent decision are dropped (PIPL/GDPR audiences). */
   consentMode: v.optional(v.picklist(['opt-in', 'opt-out']), 'opt-out'),
+  /**
+   * Makes this a server-side source: every request must carry `X-Trail-Timestamp` and an
+   * `X-Trail-Signature` HMAC of its body made with this secret (the webhook sink's scheme), so the
+   * write key alone, public in every page that embeds it, cannot send as this source.
+   * `env:NAME` reads it from the environment, keeping it out of config files.
+   */
+  signingSecret: v.optional(v.pipe(v.string(), v.minLength(16, 'must be at least 16 characters'))),
+  /** This source's own rate limit, e.g. higher for a signed server-side source. */
+  rateLimit: v.optional(rateLimitSchema),
 });
 
 /** Schema of the collector configuration, with every default filled in. */
@@ -60,6 +76,12 @@ export const configSchema = v.object({
     }),
     {},
   ),
+  rateLimit: v.optional(rateLimitSchema, {}),
+  /**
+   * Requests read and stored at once; more are answered 503 with Retry-After before their body is
+   * read, so a slow sink cannot make memory grow without bound.
+   */
+  maxInFlight: v.optional(positiveInt, 256),
   /** How many recent messageIds the collector remembers to drop duplicates early. */
   dedupCacheSize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 100_000),
   logLevel: v.optional(v.picklist(['debug', 'info', 'warn', 'error']), 'info'),

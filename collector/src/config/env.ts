@@ -28,6 +28,21 @@ export function applyEnv(base: ConfigInput, env: Env): ConfigInput {
       consentMode,
     }));
   }
+  if (env.TRAIL_RATE_LIMIT) {
+    const [perSecond = 0, burst] = list(env.TRAIL_RATE_LIMIT).map(Number);
+    config.rateLimit = { ...config.rateLimit, perSecond, ...(burst ? { burst } : {}) };
+  }
+  if (env.TRAIL_MAX_IN_FLIGHT) config.maxInFlight = Number(env.TRAIL_MAX_IN_FLIGHT);
+  config.sources = config.sources?.map((source) => {
+    const ref = /^env:(.+)$/.exec(source.signingSecret ?? '')?.[1];
+    if (!ref) return source;
+    const secret = env[ref];
+    if (!secret)
+      throw new Error(
+        `source ${source.name ?? source.writeKey}: signingSecret names ${ref}, which is not set`,
+      );
+    return { ...source, signingSecret: secret };
+  });
   if (env.TRAIL_SINK_TIMEOUT_MS) config.sinkTimeoutMs = Number(env.TRAIL_SINK_TIMEOUT_MS);
   if (env.TRAIL_RETRY_AFTER) config.retryAfterSeconds = Number(env.TRAIL_RETRY_AFTER);
   if (env.TRAIL_TRUST_PROXY || env.TRAIL_ANONYMIZE_IP) {

@@ -34,34 +34,40 @@ async function readCapped(
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** A request body: the bytes as sent (what a signature covers) and the JSON they hold. */
+export interface JsonBody {
+  sent: Uint8Array;
+  json: unknown;
+}
+
 /**
  * Reads a request body as JSON: plain or gzip, JSON or text/plain (sendBeacon). Both the body as
  * sent and the body once decompressed are capped at `limit`, so a gzip bomb stops early.
  */
-export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
+export async function readJsonBody(request: Request, limit: number): Promise<JsonBody> {
   const declared = Number(request.headers.get('content-length') ?? 0);
   if (declared > limit) throw tooLarge(limit, 'request body');
   if (!request.body) throw new HttpError(400, 'invalid_body', 'request body is empty');
   const encoding = (request.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
-  let stream: ReadableStream<Uint8Array> = request.body;
-  if (encoding === 'gzip' || encoding === 'deflate') {
-    const raw = await readCapped(stream, limit, 'request body');
-    stream = new Blob([raw as Uint8Array<ArrayBuffer>])
-      .stream()
-      .pipeThrough(new DecompressionStream(encoding));
-  } else if (encoding !== 'identity') {
+  if (encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'deflate') {
     throw new HttpError(
       415,
       'unsupported_encoding',
       `Content-Encoding ${encoding} is not supported; use gzip`,
     );
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = await readCapped(stream, limit, encoding === 'identity' ? 'request body' : 'decompressed body');
-  } catch (error) {
-    if (error instanceof HttpError) throw error;
-    throw new HttpError(400, 'invalid_body', `body is not valid ${encoding}`);
+  const sent = await readCapped(request.body, limit, 'request body');
+  let bytes = sent;
+  if (encoding !== 'identity') {
+    const inflated = new Blob([sent as Uint8Array<ArrayBuffer>])
+      .stream()
+      .pipeThrough(new DecompressionStream(encoding));
+    try {
+      bytes = await readCapped(inflated, limit, 'decompressed body');
+    } catch (error) {
+      if (error instanceof HttpError) throw error;
+      throw new HttpError(400, 'invalid_body', `body is not valid ${encoding}`);
+    }
   }
   let text: string;
   try {
@@ -71,7 +77,7 @@ export async function readJsonBody(request: Request, limit: number): Promise<unk
   }
   if (text.trim() === '') throw new HttpError(400, 'invalid_body', 'request body is empty');
   try {
-    return JSON.parse(text);
+    return { sent, json: JSON.parse(text) };
   } catch (error) {
     throw new HttpError(400, 'invalid_json', `body is not JSON: ${(error as Error).message}`);
   }

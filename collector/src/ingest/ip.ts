@@ -31,21 +31,31 @@ function expandIpv6(ip: string): number[] | undefined {
   return groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : undefined;
 }
 
+/** The first octets of an IPv4 address or groups of an IPv6 one; undefined when unparseable. */
+function prefix(ip: string, octets: number, groups: number): string | undefined {
+  const bare = ip.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/i.exec(bare);
+  if (v4) {
+    const kept = v4.slice(1, 5).map(Number);
+    if (!kept.every((o) => o <= 255)) return undefined;
+    return [...kept.slice(0, octets), ...Array<number>(4 - octets).fill(0)].join('.');
+  }
+  const v6 = expandIpv6(bare.toLowerCase());
+  if (!v6) return undefined;
+  return `${v6
+    .slice(0, groups)
+    .map((g) => g.toString(16))
+    .join(':')}::`;
+}
+
 /**
  * Keeps the network part only (IPv4 /24, IPv6 /48), enough for coarse geography and too little
  * to single out a person. Unparseable input gives undefined rather than leaking it.
  */
-export function anonymizeIp(ip: string): string | undefined {
-  const bare = ip.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
-  const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/i.exec(bare);
-  if (v4) {
-    const octets = v4.slice(1, 4).map(Number);
-    return octets.every((o) => o <= 255) ? `${octets.join('.')}.0` : undefined;
-  }
-  const groups = expandIpv6(bare.toLowerCase());
-  if (!groups) return undefined;
-  return `${groups
-    .slice(0, 3)
-    .map((g) => g.toString(16))
-    .join(':')}::`;
-}
+export const anonymizeIp = (ip: string): string | undefined => prefix(ip, 3, 3);
+
+/**
+ * The part of an address one client controls, for rate limits: a whole IPv4 address, an IPv6 /64
+ * (a host is given a whole /64 and may rotate within it at will).
+ */
+export const clientNetwork = (ip: string): string | undefined => prefix(ip, 4, 4);

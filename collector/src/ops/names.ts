@@ -8,6 +8,14 @@ export const METRIC = {
     'Events dropped because consent did not allow them',
   ],
   requests: ['trail_requests_total', 'HTTP requests by route and status'],
+  rateLimited: [
+    'trail_requests_rate_limited_total',
+    'Requests refused with 429 by the per-client rate limit',
+  ],
+  overloaded: [
+    'trail_requests_overloaded_total',
+    'Requests refused with 503 because maxInFlight were in progress',
+  ],
   sinkFailures: ['trail_sink_failures_total', 'Batches a sink failed to store (answered 503)'],
   sinkLatency: ['trail_sink_write_seconds', 'Time a sink took to acknowledge a batch'],
 } as const;

@@ -1,4 +1,5 @@
-import { eventsBatchId, failedBatchId, toHex } from './batch-id.ts';
+import { signatureHeaders, TIMESTAMP_HEADER } from '../http/signature.ts';
+import { eventsBatchId, failedBatchId } from './batch-id.ts';
 import { intParam, withoutParams } from './fields.ts';
 import { answerText, discard, fetchFailure } from './http-util.ts';
 import type { Sink, SinkContext } from './sink.ts';
@@ -90,32 +91,19 @@ const ndjson = (items: readonly object[]) => items.map((item) => `${JSON.stringi
  * acknowledged that the receiver did not accept.
  */
 export async function webhookSink(options: WebhookSinkOptions): Promise<Sink> {
-  const encoder = new TextEncoder();
-  const key = options.secret
-    ? await crypto.subtle.importKey(
-        'raw',
-        encoder.encode(options.secret),
-        { name: 'HMAC', hash: 'SHA-256' },
-        false,
-        ['sign'],
-      )
-    : undefined;
-
-  const headersFor = async (kind: string, batchId: string, body: string): Promise<Record<string, string>> => {
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const headers: Record<string, string> = {
-      'Content-Type': 'application/x-ndjson',
-      'User-Agent': 'trail-collector',
-      'X-Trail-Kind': kind,
-      'X-Trail-Batch-Id': batchId,
-      'X-Trail-Timestamp': timestamp,
-    };
-    if (key) {
-      const mac = await crypto.subtle.sign('HMAC', key, encoder.encode(`${timestamp}.${body}`));
-      headers['X-Trail-Signature'] = `sha256=${toHex(mac)}`;
-    }
-    return headers;
-  };
+  const headersFor = async (
+    kind: string,
+    batchId: string,
+    body: string,
+  ): Promise<Record<string, string>> => ({
+    'Content-Type': 'application/x-ndjson',
+    'User-Agent': 'trail-collector',
+    'X-Trail-Kind': kind,
+    'X-Trail-Batch-Id': batchId,
+    ...(options.secret
+      ? await signatureHeaders(options.secret, body)
+      : { [TIMESTAMP_HEADER]: String(Math.floor(Date.now() / 1000)) }),
+  });
 
   /** Sends one body until it is accepted, refused, out of attempts or out of time. */
   const deliver = async (kind: string, batchId: string, body: string, deadline: number): Promise<void> => {
