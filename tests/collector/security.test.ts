@@ -100,7 +100,7 @@ describe('signed server-side source', () => {
     fetch(`${collector.url}/v1/batch`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: basic('backend'), ...headers },
-      body,
+      body: body as BodyInit,
     });
 
   it('stores a batch signed with the secret, plain or gzipped, and refuses every other one with a reason', async () => {
