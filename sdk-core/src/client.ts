@@ -155,7 +155,8 @@ export function createClient(p: Platform, c: CoreConfig): Client {
     void orphans
       ?.then((events) => {
         if (events.length) {
-          q._push(events);
+          // A dead page's events are older than any this one tracked while adoption was pending.
+          q._push(events, true);
           schedule();
         }
       })
@@ -245,7 +246,7 @@ export function createClient(p: Platform, c: CoreConfig): Client {
       add('alias', { previousId: previous });
     },
     group: (groupId, traits) => add('group', { groupId, traits: traits ?? {} }),
-    reset: () => id._reset(),
+    reset: id._reset,
     anonymousId: () => id._v.a,
     consent: () => prefs && effective(prefs),
     grantConsent: () => client.setConsent({ analytics: true, marketing: true }),

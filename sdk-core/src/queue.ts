@@ -11,8 +11,8 @@ export interface Queue {
   _items: TrailEvent[];
   _dropped: number;
   _persist: boolean;
-  /** Adds events at the young end, dropping the oldest past the bounds. */
-  _push(events: TrailEvent[]): void;
+  /** Adds events at the young end (`older`: at the old end), dropping the oldest past the bounds. */
+  _push(events: TrailEvent[], older?: boolean): void;
   /** Marks and returns the oldest events not already being sent, up to a count and a byte size. */
   _take(count: number, bytes: number): TrailEvent[];
   /** Removes events the collector acknowledged (or refused for good). */
@@ -45,13 +45,13 @@ export function createQueue(store: AsyncStore, key: string, max: number, maxByte
     _items: [],
     _dropped: 0,
     _persist: false,
-    _push(events) {
+    _push(events, older) {
       for (const e of events) {
         const n = JSON.stringify(e).length;
-        q._items.push(e);
         size.set(e, n);
         bytes += n;
       }
+      q._items[older ? 'unshift' : 'push'](...events);
       while (q._items.length > max || (bytes > maxBytes && q._items.length > 1)) {
         remove(q._items.slice(0, 1));
         q._dropped++;
