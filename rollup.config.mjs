@@ -24,7 +24,8 @@ const compile = (target = 'es2020') =>
 const minify = () =>
   terser({
     ecma: 2020,
-    compress: { passes: 3, unsafe: true, unsafe_arrows: true, pure_getters: true },
+    // inline: 1 inlines only simple functions: smaller after gzip than the default (3) for this code.
+    compress: { passes: 3, unsafe: true, unsafe_arrows: true, pure_getters: true, inline: 1 },
     mangle: { properties: { regex: /^_/ } },
     format: { comments: false },
   });

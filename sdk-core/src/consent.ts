@@ -1,4 +1,4 @@
-import type { SyncStore } from './platform.ts';
+import { readJson, type SyncStore } from './platform.ts';
 
 /** A user's decision per consent category; `necessary` is implied. */
 export interface ConsentPrefs {
@@ -13,12 +13,8 @@ const KEY = 'trail_consent';
 
 /** The decision remembered from an earlier visit, if the user granted something then. */
 export function loadConsent(sync: SyncStore): ConsentPrefs | undefined {
-  try {
-    const saved = JSON.parse(sync.get(KEY) ?? 'null') as ConsentPrefs | null;
-    return saved && typeof saved.analytics === 'boolean' ? saved : undefined;
-  } catch {
-    return undefined;
-  }
+  const saved = readJson<ConsentPrefs>(sync, KEY);
+  return saved && typeof saved.analytics === 'boolean' ? saved : undefined;
 }
 
 /** Remembers a decision that grants something; a full denial leaves no record at all. */

@@ -5,7 +5,7 @@
 export function datasetProps(dataset: Record<string, unknown>): Record<string, unknown> {
   const props: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(dataset)) {
-    if (k.startsWith('track') && k.length > 5) props[k.charAt(5).toLowerCase() + k.slice(6)] = v;
+    if (/^track[^]/.test(k)) props[k.charAt(5).toLowerCase() + k.slice(6)] = v;
   }
   return props;
 }

@@ -1,5 +1,5 @@
 import { uuid } from './ids.ts';
-import type { SyncStore } from './platform.ts';
+import { readJson, type SyncStore } from './platform.ts';
 import type { CampaignContext, JsonObject, SessionContext } from './protocol.ts';
 
 const KEY = 'trail_id';
@@ -46,12 +46,7 @@ export interface Identity {
 /** The identity remembered in `sync`, or a new anonymous one. */
 export function createIdentity(sync: SyncStore): Identity {
   let written = 0;
-  let saved: Saved | undefined;
-  try {
-    saved = JSON.parse(sync.get(KEY) ?? 'null') as Saved;
-  } catch {
-    saved = undefined;
-  }
+  const saved = readJson<Saved>(sync, KEY);
   const id: Identity = {
     _v: saved?.a ? saved : { a: uuid() },
     _persist: false,

@@ -80,12 +80,12 @@ export const DEFAULT_PII_EXEMPT_KEYS: ReadonlySet<string> = new Set(
   ),
 );
 
-const walk = (v: unknown, exempt: ReadonlySet<string>): unknown =>
+const walk = (v: unknown, exempt: ReadonlySet<string> = DEFAULT_PII_EXEMPT_KEYS): unknown =>
   typeof v === 'string'
     ? maskPii(v)
     : Array.isArray(v)
       ? v.map((x) => walk(x, exempt))
-      : Object.prototype.toString.call(v) === '[object Object]'
+      : {}.toString.call(v) === '[object Object]'
         ? // fromEntries defines properties, so an own `__proto__` key from JSON.parse stays data.
           Object.fromEntries(
             Object.entries(v as object).map(([k, x]) => [k, exempt.has(k) ? x : walk(x, exempt)]),
@@ -93,6 +93,4 @@ const walk = (v: unknown, exempt: ReadonlySet<string>): unknown =>
         : v;
 
 /** Returns a copy of a JSON value with every string masked, except values under `exemptKeys`. */
-export function maskPiiDeep<T>(value: T, exemptKeys: ReadonlySet<string> = DEFAULT_PII_EXEMPT_KEYS): T {
-  return walk(value, exemptKeys) as T;
-}
+export const maskPiiDeep = walk as <T>(value: T, exemptKeys?: ReadonlySet<string>) => T;

@@ -13,6 +13,15 @@ export interface SyncStore {
   set(key: string, value: string | null): void;
 }
 
+/** The JSON stored in `sync` under `key`: null when there is none, undefined when it does not parse. */
+export const readJson = <T>(sync: SyncStore, key: string): T | null | undefined => {
+  try {
+    return JSON.parse(sync.get(key) ?? 'null') as T | null;
+  } catch {
+    return undefined;
+  }
+};
+
 /** What the collector answered: status 0 for a network error; `retryAfter` in seconds. */
 export interface SendResult {
   status: number;

@@ -24,8 +24,7 @@ export function adopter(store: QueueStore) {
         out.push(...((await store.get<TrailEvent[]>(key)) ?? []));
         await store.del(key);
       };
-      if (locks) await locks.request(key, { ifAvailable: true }, (lock) => lock && take());
-      else await take();
+      await (locks ? locks.request(key, { ifAvailable: true }, (lock) => lock && take()) : take());
     }
     return out;
   };

@@ -8,11 +8,11 @@ type TcData = {
 type TcfApi = (cmd: string, version: number, cb: (data: TcData, ok: boolean) => void) => void;
 
 /** Browser privacy signals the site chose to honour: GPC denies marketing, DNT denies everything. */
-export function applySignals(client: Client, gpc: boolean | undefined, dnt: boolean | undefined): void {
-  const nav = navigator as Navigator & { globalPrivacyControl?: boolean };
-  if (gpc && nav.globalPrivacyControl) client.restrict({ marketing: false });
+export function applySignals(client: Client, config: { respectGpc?: boolean; respectDnt?: boolean }): void {
+  if (config.respectGpc && (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl)
+    client.restrict({ marketing: false });
   // Without analytics nothing is kept or sent at all, marketing included.
-  if (dnt && nav.doNotTrack === '1') client.restrict({ analytics: false });
+  if (config.respectDnt && navigator.doNotTrack === '1') client.restrict({ analytics: false });
 }
 
 /**
@@ -26,7 +26,7 @@ export function followTcf(client: Client): void {
     if (!ok || !d.gdprApplies || d.eventStatus === 'cmpuishown') return;
     const c = d.purpose?.consents ?? {};
     client.setConsent({
-      analytics: !!(c[1] && (c[7] || c[8] || c[9])),
+      analytics: !!c[1] && !!(c[7] || c[8] || c[9]),
       marketing: !!(c[1] && c[3] && c[4]),
     });
   });

@@ -54,7 +54,7 @@ export function createWebClient(config: WebConfig): Client {
     },
     config,
   );
-  applySignals(client, config.respectGpc, config.respectDnt);
+  applySignals(client, config);
   if (config.tcf !== false) followTcf(client);
   const exit = () => void client.flush(true);
   addEventListener('pagehide', exit);
