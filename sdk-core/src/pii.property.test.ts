@@ -1,0 +1,415 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PII_EXEMPT_KEYS, maskPii, maskPiiDeep } from './pii.ts';
+
+// Property tests of the PII masker. Every check digit is computed here, independently of pii.ts:
+// GB 11643-1999 weights for the resident ID, Luhn for the card.
+
+const GB11643_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const idCheckChar = (first17: string): string => {
+  const sum = [...first17].reduce((s, c, i) => s + Number(c) * (GB11643_WEIGHTS[i] ?? 0), 0);
+  return '10X98765432'.charAt(sum % 11);
+};
+/** The digit that makes `prefix + digit` pass Luhn. */
+const luhnCheckDigit = (prefix: string): string => {
+  let sum = 0;
+  // From the right of the final number: the check digit is position 0, so prefix digits start doubled.
+  [...prefix].reverse().forEach((c, i) => {
+    const v = Number(c) * (i % 2 === 0 ? 2 : 1);
+    sum += v > 9 ? v - 9 : v;
+  });
+  return String((10 - (sum % 10)) % 10);
+};
+const luhnValid = (digits: string): boolean => {
+  let sum = 0;
+  [...digits].reverse().forEach((c, i) => {
+    const v = Number(c) * (i % 2 === 1 ? 2 : 1);
+    sum += v > 9 ? v - 9 : v;
+  });
+  return sum % 10 === 0;
+};
+
+const RUNS = { numRuns: 300 };
+
+// ---------------------------------------------------------------------------------------------
+// Generators
+// ---------------------------------------------------------------------------------------------
+
+const digits = (min: number, max = min) =>
+  fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
+const fromChars = (chars: string, min: number, max: number) =>
+  fc.string({ unit: fc.constantFrom(...chars), minLength: min, maxLength: max });
+
+/** A generated piece of PII: how it is written, and the substrings that must not survive masking. */
+interface Pii {
+  kind: 'mobile' | 'email' | 'id' | 'card';
+  written: string;
+  /** Substrings that must be absent from the masked output. */
+  secrets: string[];
+}
+
+/** 1[3-9]x + 8 digits, optionally with +86 / 86 / 0086 and 3-4-4 grouping by a space or a hyphen. */
+const mobileArb: fc.Arbitrary<Pii> = fc
+  .record({
+    second: fc.constantFrom(...'3456789'),
+    rest: digits(9),
+    prefix: fc.constantFrom('', '86', '+86', '0086', '86 ', '+86 ', '86-', '+86-', '0086 '),
+    sep: fc.constantFrom('', ' ', '-'),
+  })
+  .map(({ second, rest, prefix, sep }) => {
+    const core = `1${second}${rest}`;
+    const body = sep ? [core.slice(0, 3), core.slice(3, 7), core.slice(7)].join(sep) : core;
+    return { kind: 'mobile' as const, written: prefix + body, secrets: [body, core] };
+  });
+
+/** local@domain.tld, or local%40domain.tld as in a URL. */
+const emailArb: fc.Arbitrary<Pii> = fc
+  .record({
+    first: fromChars('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 1, 1),
+    local: fromChars('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-', 0, 12),
+    labels: fc.array(fromChars('abcdefghijklmnopqrstuvwxyz0123456789-', 1, 8), {
+      minLength: 1,
+      maxLength: 3,
+    }),
+    tld: fromChars('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ', 2, 6),
+    at: fc.constantFrom('@', '%40'),
+  })
+  .map(({ first, local, labels, tld, at }) => {
+    const written = `${first}${local}${at}${labels.join('.')}.${tld}`;
+    // The first character is kept; whatever followed it in the local part must go.
+    const secrets = [written];
+    if (local.length) secrets.push(`${first}${local}${at}`);
+    return { kind: 'email' as const, written, secrets };
+  });
+
+/** 18-character resident ID: region, birth date, sequence, GB 11643 check character (X upper or lower). */
+const idArb: fc.Arbitrary<Pii> = fc
+  .record({
+    region: fc.integer({ min: 110000, max: 659999 }).map(String),
+    birth: fc
+      .date({
+        min: new Date('1900-01-01T00:00:00Z'),
+        max: new Date('2099-12-31T00:00:00Z'),
+        noInvalidDate: true,
+      })
+      .map((d) => d.toISOString().slice(0, 10).replace(/-/g, '')),
+    seq: digits(3),
+    lowerX: fc.boolean(),
+  })
+  .map(({ region, birth, seq, lowerX }) => {
+    const first17 = region + birth + seq;
+    const check = idCheckChar(first17);
+    const written = first17 + (lowerX ? check.toLowerCase() : check);
+    return { kind: 'id' as const, written, secrets: [written, first17] };
+  });
+
+/** Luhn-valid 16-digit card number (first digit 1-9), plain or in groups of four. */
+const cardArb: fc.Arbitrary<Pii> = fc
+  .record({ first: fc.constantFrom(...'123456789'), body: digits(14), sep: fc.constantFrom('', ' ', '-') })
+  .map(({ first, body, sep }) => {
+    const prefix = first + body;
+    const card = prefix + luhnCheckDigit(prefix);
+    const written = sep ? (card.match(/.{4}/g) ?? []).join(sep) : card;
+    return { kind: 'card' as const, written, secrets: [written, card] };
+  });
+
+const piiArb = fc.oneof(mobileArb, emailArb, idArb, cardArb);
+
+/**
+ * Characters that end a token: not an ASCII word character (the masker skips runs glued to letters
+ * and digits on purpose), not `.`, `+`, `-`, `*`, `%`, `@` (parts of an address, a separator inside a
+ * digit run, or what is left of an earlier mask). CJK text and punctuation are typical.
+ */
+const STRONG = [...',;:()[]{}"\'<>/?&=!#|~^$\\`\n\t，。：；、（）【】「」《》号码电话邮箱卡为是'];
+/** A boundary next to the PII: a strong character, optionally with one space between it and the PII. */
+const leftSep = fc
+  .record({ c: fc.constantFrom(...STRONG), space: fc.boolean() })
+  .map(({ c, space }) => c + (space ? ' ' : ''));
+const rightSep = fc
+  .record({ c: fc.constantFrom(...STRONG), space: fc.boolean() })
+  .map(({ c, space }) => (space ? ' ' : '') + c);
+/** Any surrounding text, ASCII or full Unicode, possibly with digits, stars and addresses of its own. */
+const filler = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.string({ unit: 'grapheme', maxLength: 8 }),
+  fc.string({ unit: 'binary', maxLength: 8 }),
+  fc.string({ unit: fc.constantFrom(...'0123456789 -*@.x号'), maxLength: 12 }),
+);
+
+/** Text with 1 to 4 PII items, each fenced by boundaries, with random text around and between them. */
+const textWithPii = fc
+  .record({
+    head: filler,
+    items: fc.array(fc.record({ pii: piiArb, l: leftSep, r: rightSep, after: filler }), {
+      minLength: 1,
+      maxLength: 4,
+    }),
+  })
+  .map(({ head, items }) => ({
+    text: head + items.map(({ pii, l, r, after }) => l + pii.written + r + after).join(''),
+    items: items.map((i) => i.pii),
+  }));
+
+// ---------------------------------------------------------------------------------------------
+
+describe('generators (sanity)', () => {
+  it('produce valid check characters', () => {
+    expect(idCheckChar('11010519491231002')).toBe('X');
+    expect(luhnCheckDigit('411111111111111')).toBe('1');
+    fc.assert(
+      fc.property(cardArb, (c) => {
+        expect(luhnValid(c.secrets[1] as string)).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('maskPii catches generated PII', () => {
+  it.each([
+    ['mobile numbers', mobileArb],
+    ['emails', emailArb],
+    ['resident ID numbers with a valid checksum', idArb],
+    ['Luhn-valid 16-digit card numbers', cardArb],
+  ] as const)('%s alone', (_name, arb) => {
+    fc.assert(
+      fc.property(arb, (pii) => {
+        const out = maskPii(pii.written);
+        expect(out).not.toBe(pii.written);
+        for (const secret of pii.secrets) expect(out).not.toContain(secret);
+      }),
+      RUNS,
+    );
+  });
+
+  it('keeps the documented parts of each kind visible', () => {
+    fc.assert(
+      fc.property(piiArb, (pii) => {
+        const out = maskPii(pii.written);
+        const kept = out.replace(/\*/g, '');
+        const digitsOf = (s: string) => s.replace(/[^\dXx]/g, '');
+        if (pii.kind === 'id')
+          expect(out).toBe(pii.written.slice(0, 3) + '*'.repeat(14) + pii.written.slice(-1));
+        if (pii.kind === 'card') expect(digitsOf(kept)).toBe(digitsOf(pii.written).slice(-4));
+        if (pii.kind === 'mobile') {
+          // Prefix and first three digits of the number, then its last four.
+          const d = digitsOf(pii.written);
+          expect(digitsOf(kept)).toBe(d.slice(0, -8) + d.slice(-4));
+        }
+        if (pii.kind === 'email') expect(out).toMatch(/^.\*\*\*(?:@|%40)/);
+      }),
+      RUNS,
+    );
+  });
+
+  it('masks every item embedded in random text fenced by separators', () => {
+    fc.assert(
+      fc.property(textWithPii, ({ text, items }) => {
+        const out = maskPii(text);
+        for (const pii of items) for (const secret of pii.secrets) expect(out).not.toContain(secret);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('maskPii is idempotent', () => {
+  const check = (s: string) => {
+    const once = maskPii(s);
+    expect(maskPii(once)).toBe(once);
+  };
+
+  it('for any ASCII string', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 60 }), check), { numRuns: 1000 });
+  });
+
+  it('for any Unicode string (full code points, graphemes)', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 40 }),
+          fc.string({ unit: 'grapheme', maxLength: 20 }),
+        ),
+        check,
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('for dense mixtures of digits, separators, stars, X and address parts', () => {
+    const token = fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom(...'0123456789') },
+      {
+        weight: 4,
+        arbitrary: fc.constantFrom(' ', '-', '*', '****', '+', 'X', 'x', '.', '@', '%40', 'a', '号'),
+      },
+      { weight: 1, arbitrary: fc.constantFrom('86', '0086', 'qq.com', '138 0013', '4111') },
+      { weight: 3, arbitrary: piiArb.map((p) => p.written) },
+      // What an earlier mask left: kept digits next to stars, which must not be re-read as a number.
+      { weight: 2, arbitrary: piiArb.map((p) => maskPii(p.written)) },
+    );
+    fc.assert(
+      fc.property(fc.array(token, { maxLength: 40 }), (parts) => check(parts.join(''))),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('for PII, masked PII and digit groups joined into one run by single spaces or hyphens', () => {
+    const part = fc.oneof(
+      piiArb.map((p) => p.written),
+      piiArb.map((p) => maskPii(p.written)),
+      digits(1, 5),
+      fc.constantFrom('****', '86', '+86', 'X'),
+    );
+    const joined = fc
+      .array(fc.tuple(part, fc.constantFrom('', ' ', '-')), { minLength: 1, maxLength: 6 })
+      .map((ps) => ps.map(([p, sep]) => p + sep).join(''));
+    fc.assert(fc.property(joined, check), { numRuns: 5000 });
+  });
+
+  it('for text with embedded PII', () => {
+    fc.assert(
+      fc.property(textWithPii, ({ text }) => check(text)),
+      { numRuns: 500 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// maskPiiDeep
+// ---------------------------------------------------------------------------------------------
+
+const own = (o: object, k: string): unknown => Object.getOwnPropertyDescriptor(o, k)?.value;
+const isPlain = (v: unknown): v is Record<string, unknown> =>
+  Object.prototype.toString.call(v) === '[object Object]';
+
+/**
+ * Checks `out` against `input` key by key: strings are `maskPii` of the input, values under exempt
+ * keys are the very same values, everything else keeps its shape. Returns a reason or undefined.
+ */
+const mismatch = (
+  input: unknown,
+  out: unknown,
+  exempt: ReadonlySet<string>,
+  path = '$',
+): string | undefined => {
+  if (typeof input === 'string')
+    return out === maskPii(input) ? undefined : `${path}: string not masked as maskPii`;
+  if (Array.isArray(input)) {
+    if (!Array.isArray(out) || out.length !== input.length) return `${path}: array shape changed`;
+    for (let i = 0; i < input.length; i++) {
+      const m = mismatch(input[i], out[i], exempt, `${path}[${i}]`);
+      if (m) return m;
+    }
+    return undefined;
+  }
+  if (isPlain(input)) {
+    if (!isPlain(out) || Object.getPrototypeOf(out) !== Object.prototype)
+      return `${path}: not a plain object`;
+    const keys = Object.keys(input);
+    if (JSON.stringify(Object.keys(out)) !== JSON.stringify(keys)) return `${path}: keys changed`;
+    for (const k of keys) {
+      if (exempt.has(k)) {
+        if (!Object.is(own(out, k), own(input, k))) return `${path}.${k}: exempt value changed`;
+      } else {
+        const m = mismatch(own(input, k), own(out, k), exempt, `${path}.${k}`);
+        if (m) return m;
+      }
+    }
+    return undefined;
+  }
+  return Object.is(input, out) ? undefined : `${path}: non-string leaf changed`;
+};
+
+const KEYS = [
+  'phone',
+  'email',
+  'note',
+  'props',
+  'items',
+  '__proto__',
+  'constructor',
+  'toString',
+  ...DEFAULT_PII_EXEMPT_KEYS,
+];
+/** JSON trees whose keys are often exempt and whose strings often hold PII. */
+const { tree } = fc.letrec<{ tree: unknown; leaf: unknown }>((tie) => ({
+  leaf: fc.oneof(
+    piiArb.map((p) => p.written),
+    textWithPii.map((t) => t.text),
+    fc.string(),
+    fc.integer(),
+    fc.double({ noNaN: true }),
+    fc.boolean(),
+    fc.constant(null),
+  ),
+  tree: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    tie('leaf'),
+    fc.array(tie('tree'), { maxLength: 4 }),
+    // JSON.parse defines `__proto__` as an own key, as a request body would.
+    fc
+      .array(fc.tuple(fc.constantFrom(...KEYS), tie('tree')), { maxLength: 5 })
+      .map((entries) => JSON.parse(JSON.stringify(Object.fromEntries(entries))) as unknown),
+  ),
+}));
+const exemptArb = fc.oneof(
+  fc.constant(DEFAULT_PII_EXEMPT_KEYS),
+  fc.subarray(KEYS).map((ks) => new Set(ks) as ReadonlySet<string>),
+);
+
+describe('maskPiiDeep', () => {
+  it('masks every non-exempt string as maskPii does and leaves exempt values untouched (same reference)', () => {
+    fc.assert(
+      fc.property(tree, exemptArb, (input, exempt) => {
+        const before = JSON.stringify(input);
+        const out = exempt === DEFAULT_PII_EXEMPT_KEYS ? maskPiiDeep(input) : maskPiiDeep(input, exempt);
+        expect(mismatch(input, out, exempt)).toBeUndefined();
+        expect(JSON.stringify(input)).toBe(before); // the input is not mutated
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('is idempotent on JSON values', () => {
+    fc.assert(
+      fc.property(tree, (input) => {
+        const once = maskPiiDeep(input);
+        expect(JSON.stringify(maskPiiDeep(once))).toBe(JSON.stringify(once));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never throws on JSON values and keeps them JSON-serialisable to the same shape', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (input) => {
+        const out = maskPiiDeep(input);
+        expect(mismatch(input, out, DEFAULT_PII_EXEMPT_KEYS)).toBeUndefined();
+        expect(() => JSON.stringify(out)).not.toThrow();
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never throws on anything (null prototypes, boxed values, dates, typed arrays, sparse arrays)', () => {
+    fc.assert(
+      fc.property(
+        fc.anything({
+          withNullPrototype: true,
+          withBoxedValues: true,
+          withDate: true,
+          withTypedArray: true,
+          withSparseArray: true,
+          withMap: true,
+          withSet: true,
+          withBigInt: true,
+          withObjectString: true,
+        }),
+        (input) => {
+          expect(() => maskPiiDeep(input)).not.toThrow();
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
