@@ -35,7 +35,8 @@ export function createQueue(store: AsyncStore, key: string, max: number, maxByte
     const gone = new Set(events);
     q._items = q._items.filter((e) => !gone.has(e));
     for (const e of events) {
-      bytes -= size.get(e) as number;
+      // An event dropped for the bounds while in flight is acknowledged later: it counts for nothing.
+      bytes -= size.get(e) || 0;
       size.delete(e);
       flying.delete(e);
     }
