@@ -22,13 +22,24 @@ export function queueStore(api: NativeApi): QueueStore {
       () => undefined,
     );
   const del = (key: string) => call((o) => api.removeStorage({ key, ...o })).catch(() => undefined);
+  // One operation at a time: a set is several writes and deletes, and two sets interleaved (an ack's
+  // shorter queue, a track's longer one) would delete the chunks the other just wrote.
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial =
+    <A extends unknown[], R>(op: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => {
+      const run = tail.then(() => op(...args));
+      tail = run.catch(() => undefined);
+      return run;
+    };
+  const read = serial(async (key: string): Promise<unknown> => {
+    const n = Number(await get(key)) || 0;
+    const parts = await Promise.all(Array.from({ length: n }, (_, i) => get(`${key}.${i}`)));
+    return parts.flatMap((p) => (typeof p === 'string' ? (JSON.parse(p) as unknown[]) : []));
+  });
   return {
-    async get<T>(key: string) {
-      const n = Number(await get(key)) || 0;
-      const parts = await Promise.all(Array.from({ length: n }, (_, i) => get(`${key}.${i}`)));
-      return parts.flatMap((p) => (typeof p === 'string' ? (JSON.parse(p) as unknown[]) : [])) as T;
-    },
-    async set(key, value) {
+    get: <T>(key: string) => read(key) as Promise<T>,
+    set: serial(async (key: string, value: unknown) => {
       const items = value as unknown[];
       const chunks: string[] = [];
       let part: string[] = [];
@@ -49,12 +60,12 @@ export function queueStore(api: NativeApi): QueueStore {
         await call((o) => api.setStorage({ key: `${key}.${i}`, data, ...o }));
       await call((o) => api.setStorage({ key, data: chunks.length, ...o }));
       for (let i = chunks.length; i < before; i++) await del(`${key}.${i}`);
-    },
-    async del(key) {
+    }),
+    del: serial(async (key: string) => {
       const n = Number(await get(key)) || 0;
       for (let i = 0; i < n; i++) await del(`${key}.${i}`);
       await del(key);
-    },
+    }),
     keys: () =>
       call<{ keys: string[] }>((o) => api.getStorageInfo(o)).then((r) =>
         r.keys.filter((k) => !/\.\d+$/.test(k)),
