@@ -48,7 +48,9 @@ const maskRun = (run: string): string => {
   const p = run.split(/([ -])/);
   let out = '';
   for (let i = 0; i < p.length;) {
-    let j = p.length - 1;
+    // No pattern spans more than 5 groups (9 pieces with separators): longer windows cannot match,
+    // and trying them all made a long run of digit groups cost cubic time.
+    let j = Math.min(p.length - 1, i + 8);
     let hit: string | undefined;
     while (j > i && !(hit = classify(p.slice(i, j + 1).join('')))) j -= 2;
     hit ??= classify(p[i] ?? '');
@@ -61,7 +63,9 @@ const maskRun = (run: string): string => {
 /** Masks mobile numbers, emails, resident ID and bank card numbers anywhere in a string; idempotent. */
 export function maskPii(text: string): string {
   if (!/[\d@]/.test(text)) return text;
-  return text.replace(EMAIL, '$1***$2').replace(RUN, (m: string, o: number, s: string) =>
+  // Only text with an @ can hold an email: on a long word without one the pattern backtracks in
+  // quadratic time.
+  return (/@|%40/.test(text) ? text.replace(EMAIL, '$1***$2') : text).replace(RUN, (m: string, o: number, s: string) =>
     // Digits glued to letters are part of a token (a UUID, a hash), not a number on its own. Digits
     // touching four stars are what is left of an earlier mask: masking them again could join them
     // with a neighbour into a new match, and masking must be idempotent.
