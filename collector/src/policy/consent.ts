@@ -5,7 +5,10 @@ import type { Config, SourceConfig } from '../config/config.ts';
 export function categoryOf(event: TrailEvent, policy: Config['consent']): ConsentCategory {
   const name = event.type === 'track' ? event.event : undefined;
   if (name === CONSENT_EVENT) return 'necessary';
-  return (name && policy.events[name]) || policy.events[event.type] || policy.defaultCategory;
+  // Own keys only: an event named `constructor` must not find Object.prototype's.
+  const own = (key: string | undefined) =>
+    key && Object.hasOwn(policy.events, key) ? policy.events[key] : undefined;
+  return own(name) || own(event.type) || policy.defaultCategory;
 }
 
 /** The event's own decision for a category (case-insensitive, as Segment clients vary), if any. */
