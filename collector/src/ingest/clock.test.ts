@@ -25,4 +25,13 @@ describe('correctSkew', () => {
     });
     expect(correctSkew(received)).toEqual({ timestamp: '2026-11-23T12:00:00.000Z' });
   });
+
+  it('takes the server time when the correction leaves the range of a Date', () => {
+    // Both parse, but 547,000 years apart: received - (sent - event) is no Date.
+    const result = correctSkew(received, '-271821-04-20T00:00:00.000Z', '+275760-09-13T00:00:00.000Z');
+    expect(result).toEqual({
+      timestamp: '2026-11-23T12:00:00.000Z',
+      originalTimestamp: '-271821-04-20T00:00:00.000Z',
+    });
+  });
 });

@@ -14,5 +14,9 @@ export function correctSkew(receivedAt: number, timestamp?: string, sentAt?: str
   const event = Date.parse(timestamp);
   const sent = sentAt ? Date.parse(sentAt) : Number.NaN;
   if (Number.isNaN(sent)) return { timestamp: new Date(event).toISOString(), originalTimestamp: timestamp };
-  return { timestamp: new Date(receivedAt - (sent - event)).toISOString(), originalTimestamp: timestamp };
+  // Two valid dates far enough apart (years -271821 and +275760) move the event out of the range
+  // a Date holds, where toISOString throws; such a client clock says nothing, so take the server's.
+  const corrected = new Date(receivedAt - (sent - event));
+  const time = Number.isNaN(corrected.getTime()) ? new Date(receivedAt) : corrected;
+  return { timestamp: time.toISOString(), originalTimestamp: timestamp };
 }

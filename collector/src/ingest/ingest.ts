@@ -30,13 +30,63 @@ export type IngestResult = BatchResponse;
 
 const FAILED_PAYLOAD_LIMIT = 64 * 1024;
 
+/** How deep objects and arrays may nest in an event, the event itself being level 1. */
+export const MAX_EVENT_DEPTH = 64;
+
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A failed event's payload as text, cut short so one hostile event cannot bloat the store. */
-function failedPayload(raw: unknown, text?: string): string {
-  const full = text ?? String(raw);
+function failedPayload(text?: string): string {
+  // No text when the event could not be serialized; String() of it could overflow the stack too.
+  const full = text ?? '(not serializable)';
   return full.length > FAILED_PAYLOAD_LIMIT ? full.slice(0, FAILED_PAYLOAD_LIMIT) : full;
+}
+
+/**
+ * Whether objects and arrays nest deeper than `max` levels in a parsed JSON value. Iterative:
+ * JSON.parse takes any depth, but what follows (JSON.stringify, PII masking, the sinks) recurses
+ * and overflows the stack a few thousand levels down, and a 20 KB event nests 10,000.
+ */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const nodes: object[] = [value];
+  const depths: number[] = [1];
+  while (nodes.length > 0) {
+    const node = nodes.pop() as Record<string, unknown>;
+    const depth = depths.pop() as number;
+    if (depth > max) return true;
+    // for-in over parsed JSON (plain objects and arrays) sees exactly their own keys.
+    for (const key in node) {
+      const child = node[key];
+      if (typeof child === 'object' && child !== null) {
+        nodes.push(child);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return false;
+}
+
+const serialize = (value: unknown): string | undefined => {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+};
+
+/** The batch-level context, which goes into every event of the batch, measured once per request. */
+interface SharedContext {
+  value: EventContext;
+  bytes: number;
+  tooDeep: boolean;
+}
+
+function sharedContext(value: EventContext): SharedContext {
+  // Its members sit one level lower in an event, under `context`.
+  const tooDeep = nestedDeeperThan(value, MAX_EVENT_DEPTH - 1);
+  return { value, tooDeep, bytes: tooDeep ? 0 : utf8Length(serialize(value) ?? '') };
 }
 
 /** What becomes of one event before deduplication. */
@@ -53,13 +103,18 @@ export interface OutcomeObserver {
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
-/** An outcome for the debugger, its ids read from whatever shape the event had. */
+/**
+ * An outcome for the debugger, its ids read from whatever shape the event had; `shown` replaces
+ * the payload (a refused event is shown as the text kept in failed_events: it may nest too deep
+ * for the stream to serialize).
+ */
 function outcomeOf(
   kind: IngestOutcome['kind'],
   source: string,
   receivedAt: string,
   payload: unknown,
   reason?: string,
+  shown: unknown = payload,
 ): IngestOutcome {
   const e = isObject(payload) ? payload : {};
   return {
@@ -72,7 +127,7 @@ function outcomeOf(
     anonymousId: str(e.anonymousId),
     userId: str(e.userId),
     reason,
-    payload,
+    payload: shown,
   };
 }
 
@@ -113,15 +168,17 @@ export class Ingestor {
     let duplicates = 0;
     const observing = this.observer?.active === true;
     const outcomes: IngestOutcome[] = [];
+    const shared = envelope.context ? sharedContext(envelope.context) : undefined;
 
     for (const [index, raw] of request.events.entries()) {
-      const verdict = this.judge(raw, source, facts, envelope);
+      const verdict = this.judge(raw, source, facts, shared);
       if (verdict.kind === 'reject') {
         const messageId = isObject(raw) && typeof raw.messageId === 'string' ? raw.messageId : undefined;
         rejected.push({ index, messageId, reason: verdict.reason });
-        const payload = failedPayload(raw, verdict.text);
+        const payload = failedPayload(verdict.text);
         failed.push({ receivedAt, source: facts.source, messageId, reason: verdict.reason, payload });
-        if (observing) outcomes.push(outcomeOf('rejected', facts.source, receivedAt, raw, verdict.reason));
+        if (observing)
+          outcomes.push(outcomeOf('rejected', facts.source, receivedAt, raw, verdict.reason, payload));
       } else if (verdict.kind === 'consent') {
         droppedByConsent++;
         if (observing)
@@ -164,22 +221,29 @@ export class Ingestor {
     return { success: true, accepted, duplicates, droppedByConsent, rejected };
   }
 
-  /** Size, shape and consent checks, then enrichment and masking of one event. */
-  private judge(raw: unknown, source: SourceConfig, facts: RequestFacts, envelope: Envelope): Verdict {
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(raw);
-    } catch {
-      return { kind: 'reject', reason: 'event cannot be serialized' };
-    }
-    const bytes = utf8Length(text ?? '');
+  /** Depth, size, shape and consent checks, then enrichment and masking of one event. */
+  private judge(raw: unknown, source: SourceConfig, facts: RequestFacts, shared?: SharedContext): Verdict {
+    const tooDeep = `event is nested deeper than ${MAX_EVENT_DEPTH} levels`;
+    if (nestedDeeperThan(raw, MAX_EVENT_DEPTH))
+      return { kind: 'reject', reason: tooDeep, text: serialize(raw) };
+    const text = serialize(raw);
+    if (text === undefined) return { kind: 'reject', reason: 'event cannot be serialized' };
     const limit = this.config.limits.eventBytes;
+    const bytes = utf8Length(text);
     if (bytes > limit)
       return { kind: 'reject', reason: `event is ${bytes} bytes; the limit is ${limit}`, text };
-    const merged =
-      isObject(raw) && envelope.context
-        ? { ...raw, context: { ...envelope.context, ...(isObject(raw.context) ? raw.context : {}) } }
-        : raw;
+    // The batch's context goes into every event, so it counts against each: else 500 events under
+    // 400 KB of shared context would store 200 MB from one request. (A single-event body's context
+    // is the event's own.)
+    const adds = isObject(raw) && shared !== undefined && shared.value !== raw.context;
+    if (adds && shared.tooDeep) return { kind: 'reject', reason: `${tooDeep} with the batch context`, text };
+    if (adds && bytes + shared.bytes > limit) {
+      const reason = `event is ${bytes} bytes plus ${shared.bytes} of batch context; the limit is ${limit}`;
+      return { kind: 'reject', reason, text };
+    }
+    const merged = adds
+      ? { ...raw, context: { ...shared.value, ...(isObject(raw.context) ? raw.context : {}) } }
+      : raw;
     const validation = validateEvent(merged);
     if (!validation.ok) return { kind: 'reject', reason: validation.reason, text };
     if (!consentAllows(validation.event, source, this.config.consent))
