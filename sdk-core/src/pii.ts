@@ -65,15 +65,17 @@ export function maskPii(text: string): string {
   if (!/[\d@]/.test(text)) return text;
   // Only text with an @ can hold an email: on a long word without one the pattern backtracks in
   // quadratic time.
-  return (/@|%40/.test(text) ? text.replace(EMAIL, '$1***$2') : text).replace(RUN, (m: string, o: number, s: string) =>
-    // Digits glued to letters are part of a token (a UUID, a hash), not a number on its own. Digits
-    // touching four stars are what is left of an earlier mask: masking them again could join them
-    // with a neighbour into a new match, and masking must be idempotent.
-    /\w/.test(s.charAt(o - 1) + s.charAt(o + m.length)) ||
-    /\*(?:[ -]?\*){3}[ -]?$/.test(s.slice(o < 8 ? 0 : o - 8, o)) ||
-    /^[ -]?\*(?:[ -]?\*){3}/.test(s.slice(o + m.length))
-      ? m
-      : maskRun(m),
+  return (/@|%40/.test(text) ? text.replace(EMAIL, '$1***$2') : text).replace(
+    RUN,
+    (m: string, o: number, s: string) =>
+      // Digits glued to letters are part of a token (a UUID, a hash), not a number on its own. Digits
+      // touching four stars are what is left of an earlier mask: masking them again could join them
+      // with a neighbour into a new match, and masking must be idempotent.
+      /\w/.test(s.charAt(o - 1) + s.charAt(o + m.length)) ||
+      /\*(?:[ -]?\*){3}[ -]?$/.test(s.slice(o < 8 ? 0 : o - 8, o)) ||
+      /^[ -]?\*(?:[ -]?\*){3}/.test(s.slice(o + m.length))
+        ? m
+        : maskRun(m),
   );
 }
 
