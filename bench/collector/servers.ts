@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { freePort, type ServerProcess, startServer } from './process.ts';
+import { freePort } from '../../tests/support/free-port.ts';
+import { type ServerProcess, startServer } from './process.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 

@@ -1,33 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { idCheckChar, luhnValid, makeLuhn } from '../../tests/support/pii-numbers.ts';
 import { DEFAULT_PII_EXEMPT_KEYS, maskPii, maskPiiDeep } from './pii.ts';
 
-// Property tests of the PII masker. Every check digit is computed here, independently of pii.ts:
-// GB 11643-1999 weights for the resident ID, Luhn for the card.
-
-const GB11643_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-const idCheckChar = (first17: string): string => {
-  const sum = [...first17].reduce((s, c, i) => s + Number(c) * (GB11643_WEIGHTS[i] ?? 0), 0);
-  return '10X98765432'.charAt(sum % 11);
-};
-/** The digit that makes `prefix + digit` pass Luhn. */
-const luhnCheckDigit = (prefix: string): string => {
-  let sum = 0;
-  // From the right of the final number: the check digit is position 0, so prefix digits start doubled.
-  [...prefix].reverse().forEach((c, i) => {
-    const v = Number(c) * (i % 2 === 0 ? 2 : 1);
-    sum += v > 9 ? v - 9 : v;
-  });
-  return String((10 - (sum % 10)) % 10);
-};
-const luhnValid = (digits: string): boolean => {
-  let sum = 0;
-  [...digits].reverse().forEach((c, i) => {
-    const v = Number(c) * (i % 2 === 1 ? 2 : 1);
-    sum += v > 9 ? v - 9 : v;
-  });
-  return sum % 10 === 0;
-};
+// Property tests of the PII masker, with check digits from tests/support/pii-numbers.ts.
 
 const RUNS = { numRuns: 300 };
 
@@ -108,7 +84,7 @@ const cardArb: fc.Arbitrary<Pii> = fc
   .record({ first: fc.constantFrom(...'123456789'), body: digits(14), sep: fc.constantFrom('', ' ', '-') })
   .map(({ first, body, sep }) => {
     const prefix = first + body;
-    const card = prefix + luhnCheckDigit(prefix);
+    const card = makeLuhn(prefix);
     const written = sep ? (card.match(/.{4}/g) ?? []).join(sep) : card;
     return { kind: 'card' as const, written, secrets: [written, card] };
   });
@@ -155,7 +131,7 @@ const textWithPii = fc
 describe('generators (sanity)', () => {
   it('produce valid check characters', () => {
     expect(idCheckChar('11010519491231002')).toBe('X');
-    expect(luhnCheckDigit('411111111111111')).toBe('1');
+    expect(makeLuhn('411111111111111')).toBe('4111111111111111');
     fc.assert(
       fc.property(cardArb, (c) => {
         expect(luhnValid(c.secrets[1] as string)).toBe(true);

@@ -1,25 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { luhnValid, makeId, makeLuhn } from '../../tests/support/pii-numbers.ts';
 import { DEFAULT_PII_EXEMPT_KEYS, maskPii, maskPiiDeep } from './pii.ts';
 
-// Independent reference implementations, so the module's own checks are not tested against themselves.
-const idCheckChar = (first17: string): string => {
-  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = [...first17].reduce((s, c, i) => s + Number(c) * (weights[i] ?? 0), 0);
-  return '10X98765432'.charAt(sum % 11);
-};
-const makeId = (first17: string): string => first17 + idCheckChar(first17);
-const luhnValid = (digits: string): boolean => {
-  let sum = 0;
-  [...digits].reverse().forEach((c, i) => {
-    const v = Number(c) * (i % 2 === 1 ? 2 : 1);
-    sum += v > 9 ? v - 9 : v;
-  });
-  return sum % 10 === 0;
-};
-const makeLuhn = (prefix: string): string => {
-  for (let d = 0; d <= 9; d++) if (luhnValid(prefix + d)) return prefix + d;
-  throw new Error('unreachable');
-};
 const breakLuhn = (valid: string): string => valid.slice(0, -1) + ((Number(valid.slice(-1)) + 1) % 10);
 
 const ID_X = makeId('11010519491231002'); // the well-known sample ending in X

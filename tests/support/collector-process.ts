@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import type { ConfigInput } from '../../collector/src/config/config.ts';
+import { freePort } from './free-port.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const require = createRequire(import.meta.url);
@@ -90,17 +90,6 @@ export function runtimeBinary(runtime: Runtime): string | undefined {
 export function unavailable(runtime: Runtime): string | undefined {
   if (runtime === 'node' || runtime === 'workers') return undefined; // these must always run
   return runtimeBinary(runtime) ? undefined : `the ${runtime} npm package has no binary for ${PLATFORM}`;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error())));
-    });
-  });
 }
 
 /** The command that starts a runtime's entry with a config, and the port it will listen on if known. */

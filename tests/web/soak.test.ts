@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { freePort } from '../support/free-port.ts';
 import Database from 'better-sqlite3';
 import { type Browser, type BrowserContext, chromium, type Page, type Request } from 'playwright-core';
 import { describe, expect, inject, it } from 'vitest';
@@ -45,18 +45,6 @@ interface PageStats {
   queued: number;
   dropped: number;
   rejected: number;
-}
-
-/** A free loopback port, for a collector that must come back on the same one after a kill. */
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error())));
-    });
-  });
 }
 
 function isBatch(request: Request): boolean {
