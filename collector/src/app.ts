@@ -72,7 +72,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.post('/v1/*', async (c, next) => {
     if (inFlight >= config.maxInFlight) {
-      metrics.inc(...METRIC.overloaded, {});
+      metrics.inc(...METRIC.overloaded);
       throw new HttpError(503, 'overloaded', 'too many requests in progress; retry later', {
         'Retry-After': String(config.retryAfterSeconds),
       });
