@@ -62,21 +62,22 @@ const maskRun = (run: string): string => {
 
 /** Masks mobile numbers, emails, resident ID and bank card numbers anywhere in a string; idempotent. */
 export function maskPii(text: string): string {
-  if (!/[\d@]/.test(text)) return text;
-  // Only text with an @ can hold an email: on a long word without one the pattern backtracks in
-  // quadratic time.
-  return (/@|%40/.test(text) ? text.replace(EMAIL, '$1***$2') : text).replace(
-    RUN,
-    (m: string, o: number, s: string) =>
-      // Digits glued to letters are part of a token (a UUID, a hash), not a number on its own. Digits
-      // touching four stars are what is left of an earlier mask: masking them again could join them
-      // with a neighbour into a new match, and masking must be idempotent.
-      /\w/.test(s.charAt(o - 1) + s.charAt(o + m.length)) ||
-      /\*(?:[ -]?\*){3}[ -]?$/.test(s.slice(o < 8 ? 0 : o - 8, o)) ||
-      /^[ -]?\*(?:[ -]?\*){3}/.test(s.slice(o + m.length))
-        ? m
-        : maskRun(m),
-  );
+  // Each pattern runs only on text that can hold a match: an email needs an @ (else the pattern
+  // backtracks in quadratic time on long words), and every number masked below has at least 11
+  // digits in one run, which times, versions and most ids do not.
+  if (/@|%40/.test(text)) text = text.replace(EMAIL, '$1***$2');
+  return /\d(?:[ -]?\d){10}/.test(text)
+    ? text.replace(RUN, (m: string, o: number, s: string) =>
+        // Digits glued to letters are part of a token (a UUID, a hash), not a number on its own. Digits
+        // touching four stars are what is left of an earlier mask: masking them again could join them
+        // with a neighbour into a new match, and masking must be idempotent.
+        /\w/.test(s.charAt(o - 1) + s.charAt(o + m.length)) ||
+        /\*(?:[ -]?\*){3}[ -]?$/.test(s.slice(o < 8 ? 0 : o - 8, o)) ||
+        /^[ -]?\*(?:[ -]?\*){3}/.test(s.slice(o + m.length))
+          ? m
+          : maskRun(m),
+      )
+    : text;
 }
 
 /** Keys whose values are identifiers, not personal data, and are never masked by `maskPiiDeep`. */
