@@ -1,6 +1,6 @@
 import { type Section, machine, publish } from './lib/report.ts';
 
-/** Every figure of issue "benchmarks against the peers", in the order the table file lists them. */
+/** The sections of the bench, run in this order; name some on the command line to run only those. */
 const SECTIONS: Record<string, () => Promise<{ default: Section }>> = {
   size: () => import('./size/size.ts'),
   client: () => import('./client/client-cost.ts'),

@@ -15,7 +15,7 @@ const BATCH = 100;
 const SECONDS = 4;
 const IN_FLIGHT = [1, 8];
 
-/** Issue 7, figure 4: events/s each sink stores, batches of 100, beside the bare driver doing the least. */
+/** Events/s each sink stores, batches of 100, beside the bare driver doing the least. */
 const sinkThroughput: Section = async () => {
   const template = storedEvents();
   const rows: (string | number)[][] = [];

@@ -171,7 +171,7 @@ interface Measured extends Entry {
   brotli: number;
 }
 
-/** Issue 7, figure 1: SDK bytes on the wire, ours beside the peers'. */
+/** SDK bytes on the wire, ours beside the peers'. */
 const sdkSize: Section = async () => {
   const buildError = await buildSdkIfStale();
   if (buildError) throw new Error(buildError);
