@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type CollectorProcess, startCollector } from '../support/collector-process.ts';
 import { sleep, waitFor } from '../support/wait-for.ts';
 import { FakeMiniProgram, type RequestRecord } from './fake-runtime.ts';
+import { storedQueueIds } from './stored-queue.ts';
 
 // Mini-program soak: the demo shop (examples/miniprogram) in the fake runtime, against a real
 // collector process, through a long seeded session of app flows and direct track calls interleaved
@@ -239,19 +240,7 @@ describe('mini-program soak against the collector', { timeout: 120_000 }, () => 
       await onPage(rt, ROUTES.product);
     };
     /** messageIds queued in storage now (every trail_q_* queue, as the next launch would adopt them). */
-    const persisted = (): Set<string> => {
-      const stored = rt.storage.snapshot();
-      const ids = new Set<string>();
-      for (const [key, chunks] of Object.entries(stored)) {
-        if (!/^trail_q_[^.]+$/.test(key)) continue;
-        for (let i = 0; i < Number(chunks); i++) {
-          const chunk = stored[`${key}.${i}`];
-          if (typeof chunk !== 'string') continue;
-          for (const e of JSON.parse(chunk) as { messageId: string }[]) ids.add(e.messageId);
-        }
-      }
-      return ids;
-    };
+    const persisted = (): Set<string> => new Set(storedQueueIds(rt.storage.snapshot()));
     /** At each kill: how many events had been fired, and what storage held for the next launch. */
     const kills: { firedBefore: number; onDisk: Set<string>; writesDone: boolean }[] = [];
     const suspend = () => {

@@ -4,6 +4,7 @@ import type { TrailEvent } from '../../sdk-core/src/protocol.ts';
 import { queueStore } from '../../sdk-miniprogram/src/storage.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { FakeMiniProgram } from './fake-runtime.ts';
+import { storedQueueIds } from './stored-queue.ts';
 
 describe('mini-program queue storage', () => {
   it('ends up holding exactly the queue when saves overlap', async () => {
@@ -25,16 +26,7 @@ describe('mini-program queue storage', () => {
               }) as TrailEvent,
           ),
         );
-      const onDisk = () => {
-        const stored = rt.storage.snapshot();
-        const ids: string[] = [];
-        for (let i = 0; i < Number(stored.trail_q_x ?? 0); i++) {
-          const chunk = stored[`trail_q_x.${i}`];
-          if (typeof chunk === 'string')
-            ids.push(...(JSON.parse(chunk) as TrailEvent[]).map((e) => e.messageId));
-        }
-        return ids;
-      };
+      const onDisk = () => storedQueueIds(rt.storage.snapshot(), 'trail_q_x');
       const queued = () => q._items.map((e) => e.messageId);
 
       track(80); // two chunks
