@@ -1,5 +1,6 @@
 // SDK bundles: the browser script tag (IIFE, minified), the npm modules (ESM) with bundled types, and
 // the mini-program package (CommonJS for WeChat's "build npm", minified).
+import { readFileSync } from 'node:fs';
 import nodeResolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
@@ -10,9 +11,8 @@ const root = import.meta.dirname;
 const web = (path) => `${root}/sdk-web/${path}`;
 const mp = (path) => `${root}/sdk-miniprogram/${path}`;
 
-/** gzip budgets, also asserted by tests/web/size.test.ts. */
-export const TAG_GZIP_BUDGET = 5120;
-export const MINIPROGRAM_GZIP_BUDGET = 6144;
+/** gzip budgets, shared with tests/size.test.ts and the bench. */
+const budgets = JSON.parse(readFileSync(`${root}/scripts/size-budgets.json`, 'utf8'));
 
 /** Packages the npm build leaves to the app's bundler; @trail/sdk-core ships TypeScript, so it is bundled. */
 const external = (id) => id === 'idb-keyval' || id.startsWith('idb-keyval/');
@@ -50,7 +50,7 @@ export default [
     output: {
       file: web('dist/trail.js'),
       format: 'iife',
-      plugins: [minify(), sizeReport({ gzipLimit: TAG_GZIP_BUDGET })],
+      plugins: [minify(), sizeReport({ gzipLimit: budgets.tagGzip })],
     },
   },
   {
@@ -75,7 +75,7 @@ export default [
       file: mp('miniprogram_dist/index.js'),
       format: 'cjs',
       exports: 'named',
-      plugins: [minify(), sizeReport({ gzipLimit: MINIPROGRAM_GZIP_BUDGET })],
+      plugins: [minify(), sizeReport({ gzipLimit: budgets.miniprogramGzip })],
     },
   },
   {

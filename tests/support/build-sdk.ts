@@ -24,6 +24,7 @@ const INPUTS = [
   'sdk-core/package.json',
   'rollup.config.mjs',
   'scripts/size-plugin.mjs',
+  'scripts/size-budgets.json',
   'tsconfig.json',
 ].map((p) => join(ROOT, p));
 
