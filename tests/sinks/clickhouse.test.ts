@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BatchResponse } from '../../sdk-core/src/protocol.ts';
 import { type CollectorProcess, startCollector } from '../support/collector-process.ts';
-import { post, trackEvent } from '../support/events.ts';
+import { basic, post, trackEvent } from '../support/events.ts';
 import {
   answer,
   hangUp,
@@ -15,8 +15,9 @@ import {
 // requests of ClickHouse's HTTP interface (path, query settings, headers, JSONEachRow body).
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-/** The dedup token the sink must send: SHA-256 of the batch's messageIds, in any order. */
-const eventsToken = (ids: readonly string[]) => sha256(JSON.stringify(['events', ...[...ids].sort()]));
+/** The dedup token the sink must send: SHA-256 of the batch's sources and messageIds, in any order. */
+const eventsToken = (ids: readonly string[], source = 'demo') =>
+  sha256(JSON.stringify(['events', ...ids.map((id) => JSON.stringify([source, id])).sort()]));
 /** ClickHouse DateTime64(3) text of an ISO time. */
 const dateTime64 = (iso: string) => new Date(iso).toISOString().slice(0, 23).replace('T', ' ');
 const DATETIME64 = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/;
@@ -216,6 +217,26 @@ describe('clickhouse sink (HTTP protocol, no live server)', () => {
     expect(ch.rows('default.trail_events')).toHaveLength(6);
   });
 
+  it('gives two sources that send the same messageIds their own dedup tokens, so both are stored', async () => {
+    const c = await collector('table=trail_events', {
+      sources: [{ writeKey: 'demo' }, { writeKey: 'other' }],
+    });
+    const ids = Array.from({ length: 3 }, () => trackEvent().messageId);
+    for (const key of ['demo', 'other']) {
+      const batch = ids.map((messageId) => trackEvent({ messageId }));
+      const res = await post(`${c.url}/v1/batch`, { batch }, { authorization: basic(key) });
+      expect(res.status).toBe(200);
+    }
+    expect(ch.inserts().map((r) => r.query.get('insert_deduplication_token'))).toEqual([
+      eventsToken(ids, 'demo'),
+      eventsToken(ids, 'other'),
+    ]);
+    expect(ch.rows('default.trail_events').map((r) => r.source)).toEqual([
+      ...ids.map(() => 'demo'),
+      ...ids.map(() => 'other'),
+    ]);
+  });
+
   it('answers 503 with Retry-After while ClickHouse is down, then stores the retry once', async () => {
     const c = await collector('table=trail_events', { sinkTimeoutMs: 2000, retryAfterSeconds: 1 });
     expect((await fetch(`${c.url}/readyz`)).status).toBe(200);
@@ -256,7 +277,7 @@ describe('clickhouse sink (HTTP protocol, no live server)', () => {
     }
     expect(events?.body).toMatch(/^CREATE TABLE IF NOT EXISTS `default`\.`trail_events`\s*\(/);
     expect(events?.body).toContain("timestamp    DateTime64(3, 'UTC')");
-    expect(events?.body).toContain('ENGINE = ReplacingMergeTree\nORDER BY (message_id)');
+    expect(events?.body).toContain('ENGINE = ReplacingMergeTree\nORDER BY (source, message_id)');
     expect(events?.body).toContain('non_replicated_deduplication_window');
     expect(failed?.body).toMatch(/^CREATE TABLE IF NOT EXISTS `default`\.`trail_events_failed`\s*\(/);
     // No async_insert unless asked for: a plain insert is acknowledged once written.

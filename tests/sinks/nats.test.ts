@@ -1,16 +1,25 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector } from '../support/collector-process.ts';
 import { post, trackEvent } from '../support/events.ts';
-import { expectOutageThenRetryOnce, expectResendDeduplicated } from '../support/sink-contract.ts';
+import {
+  expectOutageThenRetryOnce,
+  expectResendDeduplicated,
+  expectSourcesKeptApart,
+} from '../support/sink-contract.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
 
 const run = randomUUID().slice(0, 8);
 const stream = `TRAIL_TEST_${run}`;
 const prefix = `trailtest${run}`;
 const sinkUrl = `nats://127.0.0.1:4222?stream=${stream}&prefix=${prefix}`;
+/** The Nats-Msg-Id of an event: the hash of its source and messageId, so sources do not collide. */
+const natsMsgId = (source: string, messageId: string) =>
+  `sha256:${createHash('sha256')
+    .update(JSON.stringify([source, messageId]))
+    .digest('hex')}`;
 
 interface Stored {
   subject: string;
@@ -66,7 +75,9 @@ describe('NATS JetStream sink', () => {
       const stored = await messages();
       expect(stored).toHaveLength(3);
       const [t, i, f] = [track.messageId, identify.messageId, undefined].map((id) =>
-        id ? stored.find((m) => m.msgId === id) : stored.find((m) => m.subject === `${prefix}.failed`),
+        id
+          ? stored.find((m) => m.msgId === natsMsgId('demo', id))
+          : stored.find((m) => m.subject === `${prefix}.failed`),
       );
       expect(t).toMatchObject({
         subject: `${prefix}.track`,
@@ -87,6 +98,14 @@ describe('NATS JetStream sink', () => {
 
   it('reports a resent batch as duplicates and keeps one copy, also after a restart', async () => {
     await expectResendDeduplicated({ sinks: [sinkUrl] }, copiesOf);
+  });
+
+  it('keeps the events of two sources that send the same messageIds apart', async () => {
+    await expectSourcesKeptApart({ sinks: [sinkUrl] }, async (ids) =>
+      (await messages())
+        .filter((m) => ids.includes(m.body.messageId as string))
+        .map((m) => m.body.source as string),
+    );
   });
 
   it('answers 503 at once while the server is unreachable, then stores the retry once', async () => {

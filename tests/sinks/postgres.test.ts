@@ -2,13 +2,19 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector } from '../support/collector-process.ts';
-import { post, trackEvent } from '../support/events.ts';
-import { expectOutageThenRetryOnce, expectResendDeduplicated } from '../support/sink-contract.ts';
+import { basic, post, trackEvent } from '../support/events.ts';
+import {
+  expectOutageThenRetryOnce,
+  expectResendDeduplicated,
+  expectSourcesKeptApart,
+} from '../support/sink-contract.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432/test';
 const table = `trail_test_${randomUUID().slice(0, 8)}`;
 const sinkUrl = `${SERVER}?table=${table}`;
+/** A table as versions before per-source dedup created it, with message_id alone as its key. */
+const legacy = `${table}_legacy`;
 
 interface EventRow {
   message_id: string;
@@ -40,6 +46,7 @@ describe('postgres sink', () => {
   });
   afterAll(async () => {
     await db.query(`DROP TABLE IF EXISTS ${table}, ${table}_failed, ${table}_identities`);
+    await db.query(`DROP TABLE IF EXISTS ${legacy}, ${legacy}_failed, ${legacy}_identities`);
     await db.end();
   });
 
@@ -55,7 +62,8 @@ describe('postgres sink', () => {
         traits: { plan: 'pro' },
       });
       const alias = trackEvent({ type: 'alias', event: undefined, previousId: 'a-old', userId: 'u-1' });
-      // Values jsonb, text and timestamptz refuse: NUL, a lone surrogate, a year past 9999.
+      // Values jsonb and text refuse: NUL, a lone surrogate; and a year past 9999, which is outside
+      // the window of event times, so stored as the receipt time.
       const odd = trackEvent({
         event: 'Odd\u0000Name',
         properties: { nul: 'a\u0000b', half: 'x\ud83d', pair: '😀', slash: '\\u0000' },
@@ -98,7 +106,8 @@ describe('postgres sink', () => {
       const [o] = await rows([odd.messageId]);
       expect(o?.event).toBe('Odd\uFFFDName');
       expect(o?.properties).toEqual({ nul: 'a\uFFFDb', half: 'x\uFFFD', pair: '😀', slash: '\\u0000' });
-      expect(o?.timestamp).toBe(Number.POSITIVE_INFINITY);
+      expect(o?.timestamp).toEqual(o?.received_at);
+      expect(o?.payload.originalTimestamp).toBe('+010000-01-01T00:00:00.000Z');
 
       const failed = await db.query(`SELECT source, message_id, reason, payload FROM ${table}_failed`);
       expect(failed.rows).toEqual([
@@ -118,6 +127,53 @@ describe('postgres sink', () => {
 
   it('reports a resent batch as duplicates and keeps one copy, also after a restart', async () => {
     await expectResendDeduplicated({ sinks: [sinkUrl] }, async (ids) => (await rows(ids)).length);
+  });
+
+  it('keeps the events of two sources that send the same messageIds apart', async () => {
+    await expectSourcesKeptApart({ sinks: [sinkUrl] }, async (ids) => (await rows(ids)).map((r) => r.source));
+  });
+
+  it('rekeys a table made with message_id as its primary key by (source, message_id), keeping its rows', async () => {
+    await db.query(`CREATE TABLE ${legacy} (
+      message_id text PRIMARY KEY, type text NOT NULL, event text, anonymous_id text, user_id text,
+      source text NOT NULL, "timestamp" timestamptz NOT NULL, received_at timestamptz NOT NULL,
+      properties jsonb, traits jsonb, context jsonb, payload jsonb NOT NULL)`);
+    const id = `legacy-${randomUUID()}`;
+    await db.query(
+      `INSERT INTO ${legacy} (message_id, type, event, source, "timestamp", received_at, payload)
+       VALUES ($1, 'track', 'Old', 'demo', now(), now(), '{}')`,
+      [id],
+    );
+    const c = await startCollector({
+      config: {
+        sinks: [`${SERVER}?table=${legacy}`],
+        sources: [{ writeKey: 'demo' }, { writeKey: 'other' }],
+      },
+    });
+    try {
+      const key = await db.query<{ column: string }>(
+        `SELECT a.attname AS column FROM pg_constraint c
+         JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
+         WHERE c.conrelid = $1::regclass AND c.contype = 'p' ORDER BY array_position(c.conkey, a.attnum)`,
+        [legacy],
+      );
+      expect(key.rows.map((r) => r.column)).toEqual(['source', 'message_id']);
+      const again = trackEvent({ messageId: id, event: 'Again' });
+      const demo = await post(`${c.url}/v1/batch`, { batch: [again] });
+      expect(await demo.json()).toMatchObject({ accepted: 0, duplicates: 1 });
+      const other = await post(`${c.url}/v1/batch`, { batch: [again] }, { authorization: basic('other') });
+      expect(await other.json()).toMatchObject({ accepted: 1, duplicates: 0 });
+      const stored = await db.query(
+        `SELECT source, event FROM ${legacy} WHERE message_id = $1 ORDER BY source`,
+        [id],
+      );
+      expect(stored.rows).toEqual([
+        { source: 'demo', event: 'Old' },
+        { source: 'other', event: 'Again' },
+      ]);
+    } finally {
+      await c.stop();
+    }
   });
 
   it('answers 503 with Retry-After while the server is unreachable, then stores the retry once', async () => {

@@ -3,7 +3,11 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector } from '../support/collector-process.ts';
 import { post, trackEvent } from '../support/events.ts';
-import { expectOutageThenRetryOnce, expectResendDeduplicated } from '../support/sink-contract.ts';
+import {
+  expectOutageThenRetryOnce,
+  expectResendDeduplicated,
+  expectSourcesKeptApart,
+} from '../support/sink-contract.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
 
 const base = `trail:test:${randomUUID().slice(0, 8)}`;
@@ -41,9 +45,9 @@ describe('Redis Streams sink', () => {
       expect(await res.json()).toMatchObject({ accepted: 2, duplicates: 0, rejected: [{ index: 2 }] });
 
       const stored = await entries();
-      expect(stored.map((m) => [m.message_id, m.type])).toEqual([
-        [track.messageId, 'track'],
-        [page.messageId, 'page'],
+      expect(stored.map((m) => [m.message_id, m.source, m.type])).toEqual([
+        [track.messageId, 'demo', 'track'],
+        [page.messageId, 'demo', 'page'],
       ]);
       const event = JSON.parse(stored[0]?.event ?? '{}') as Record<string, any>;
       expect(event).toMatchObject({ messageId: track.messageId, event: 'Product Viewed', source: 'demo' });
@@ -58,7 +62,8 @@ describe('Redis Streams sink', () => {
           payload: expect.stringContaining('"bad-1"'),
         },
       ]);
-      const ttl = await redis.ttl(`${base}:seen:${track.messageId}`);
+      // The guard key names the source with the id, so another source's same id is not a repeat.
+      const ttl = await redis.ttl(`${base}:seen:${JSON.stringify(['demo', track.messageId])}`);
       expect(ttl).toBeGreaterThan(590);
       expect(ttl).toBeLessThanOrEqual(600);
     } finally {
@@ -68,6 +73,12 @@ describe('Redis Streams sink', () => {
 
   it('reports a resent batch as duplicates and keeps one copy, also after a restart', async () => {
     await expectResendDeduplicated({ sinks: [sinkUrl] }, copiesOf);
+  });
+
+  it('keeps the events of two sources that send the same messageIds apart', async () => {
+    await expectSourcesKeptApart({ sinks: [sinkUrl] }, async (ids) =>
+      (await entries()).filter((m) => ids.includes(m.message_id ?? '')).map((m) => m.source ?? ''),
+    );
   });
 
   it('fails a batch whole, before any write, when the stream key holds another type', async () => {
@@ -81,7 +92,7 @@ describe('Redis Streams sink', () => {
       const res = await post(`${c.url}/v1/batch`, { batch: [event] });
       expect(res.status).toBe(503);
       // No guard key was left behind, so the retry to a fixed store is not mistaken for a repeat.
-      expect(await redis.exists(`${base}:seen:${event.messageId}`)).toBe(0);
+      expect(await redis.exists(`${base}:seen:${JSON.stringify(['demo', event.messageId])}`)).toBe(0);
     } finally {
       await c.stop();
       await redis.del(wrong);

@@ -12,12 +12,13 @@ import {
 import { sleep } from '../support/wait-for.ts';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-/** The X-Trail-Batch-Id the sink must send: SHA-256 of the batch's messageIds, in any order. */
-const batchId = (ids: readonly string[]) => sha256(JSON.stringify(['events', ...[...ids].sort()]));
-/** What X-Trail-Signature must be for this request under this secret. */
+/** The X-Trail-Batch-Id the sink must send: SHA-256 of the batch's sources and messageIds, in any order. */
+const batchId = (ids: readonly string[], source = 'demo') =>
+  sha256(JSON.stringify(['events', ...ids.map((id) => JSON.stringify([source, id])).sort()]));
+/** What X-Trail-Signature must be for this request under this secret: timestamp, method, path, body. */
 const signature = (req: ReceivedRequest, secret: string) =>
   `sha256=${createHmac('sha256', secret)
-    .update(`${String(req.headers['x-trail-timestamp'])}.${req.body}`)
+    .update(`${String(req.headers['x-trail-timestamp'])}.${req.method}.${req.path}.${req.body}`)
     .digest('hex')}`;
 const lines = (req: ReceivedRequest | undefined) =>
   (req?.body ?? '')

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import type { BatchResponse } from '../../sdk-core/src/protocol.ts';
 import { type CollectorProcess, type StartOptions, startCollector } from './collector-process.ts';
-import { post, trackEvent } from './events.ts';
+import { basic, post, trackEvent } from './events.ts';
 import type { TcpProxy } from './tcp-proxy.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -75,4 +75,38 @@ export async function expectResendDeduplicated(
     await second.stop();
   }
   expect(await copies(ids)).toBe(10);
+}
+
+/**
+ * Tenancy through the sink itself: two sources that send the same messageIds each have their own
+ * events stored, and each source's repeat is a duplicate, also in a new collector process (its
+ * recent-id cache empty, so only the engine can tell). `sources` lists the source of every copy the
+ * engine holds of the given ids.
+ */
+export async function expectSourcesKeptApart(
+  config: StartOptions['config'],
+  sources: (ids: readonly string[]) => Promise<string[]>,
+): Promise<void> {
+  const withSources = { ...config, sources: [{ writeKey: 'demo' }, { writeKey: 'other' }] };
+  const ids = Array.from({ length: 3 }, () => trackEvent().messageId);
+  const send = async (c: CollectorProcess, key: string) => {
+    const batch = ids.map((messageId) => trackEvent({ messageId, event: `From ${key}` }));
+    const res = await post(`${c.url}/v1/batch`, { batch }, { authorization: basic(key) });
+    return (await res.json()) as BatchResponse;
+  };
+  const first = await startCollector({ config: withSources });
+  try {
+    expect(await send(first, 'demo')).toMatchObject({ accepted: 3, duplicates: 0 });
+    expect(await send(first, 'other')).toMatchObject({ accepted: 3, duplicates: 0 });
+  } finally {
+    expect(await first.stop()).toBe(0);
+  }
+  const second = await startCollector({ config: withSources });
+  try {
+    expect(await send(second, 'other')).toMatchObject({ accepted: 0, duplicates: 3 });
+    expect(await send(second, 'demo')).toMatchObject({ accepted: 0, duplicates: 3 });
+  } finally {
+    await second.stop();
+  }
+  expect((await sources(ids)).sort()).toEqual(['demo', 'demo', 'demo', 'other', 'other', 'other']);
 }

@@ -4,19 +4,42 @@ export interface CorrectedTime {
   originalTimestamp?: string;
 }
 
+/** How far before and after the server's receipt an event time may lie. */
+export interface TimeWindow {
+  maxAgeMs: number;
+  maxAheadMs: number;
+}
+
+const DAY_MS = 86_400_000;
+/** Events are sent after they happen; this much ahead covers clocks that differ by a few minutes. */
+export const MAX_AHEAD_MS = 5 * 60_000;
+
+/** The window of live traffic: events up to `days` old, none more than {@link MAX_AHEAD_MS} ahead. */
+export function windowOfDays(days: number): TimeWindow {
+  return { maxAgeMs: days * DAY_MS, maxAheadMs: MAX_AHEAD_MS };
+}
+
 /**
  * Moves the client's event time onto the server clock: the time between the event and its
  * sending is measured on the client clock, so `receivedAt - (sentAt - timestamp)` is right even
- * when that clock is off by days. Without `sentAt` the client time is kept as it is.
+ * when that clock is off by days. Without `sentAt` the client time is kept as it is. A time
+ * outside `window` around `receivedAt` says nothing true (a far `sentAt` would move it by years):
+ * it becomes `receivedAt`, and `originalTimestamp` keeps what the client sent.
  */
-export function correctSkew(receivedAt: number, timestamp?: string, sentAt?: string): CorrectedTime {
+export function correctSkew(
+  receivedAt: number,
+  window: TimeWindow,
+  timestamp?: string,
+  sentAt?: string,
+): CorrectedTime {
   if (!timestamp) return { timestamp: new Date(receivedAt).toISOString() };
   const event = Date.parse(timestamp);
   const sent = sentAt ? Date.parse(sentAt) : Number.NaN;
-  if (Number.isNaN(sent)) return { timestamp: new Date(event).toISOString(), originalTimestamp: timestamp };
-  // Two valid dates far enough apart (years -271821 and +275760) move the event out of the range
-  // a Date holds, where toISOString throws; such a client clock says nothing, so take the server's.
-  const corrected = new Date(receivedAt - (sent - event));
-  const time = Number.isNaN(corrected.getTime()) ? new Date(receivedAt) : corrected;
-  return { timestamp: time.toISOString(), originalTimestamp: timestamp };
+  // Dates far enough apart (years -271821 and +275760) correct to NaN, which is outside too.
+  const corrected = Number.isNaN(sent) ? event : receivedAt - (sent - event);
+  const inWindow = corrected >= receivedAt - window.maxAgeMs && corrected <= receivedAt + window.maxAheadMs;
+  return {
+    timestamp: new Date(inWindow ? corrected : receivedAt).toISOString(),
+    originalTimestamp: timestamp,
+  };
 }

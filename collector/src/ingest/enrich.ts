@@ -1,6 +1,6 @@
 import type { EventContext, TrailEvent } from '@trail/sdk-core/protocol';
 import type { StoredEvent } from '../sinks/sink.ts';
-import { correctSkew } from './clock.ts';
+import { correctSkew, type TimeWindow } from './clock.ts';
 import { parseUserAgent } from './user-agent.ts';
 
 /** What the collector knows about the request an event came in. */
@@ -13,6 +13,8 @@ export interface RequestFacts {
   userAgent?: string;
   /** Client IP, already anonymized when configured. */
   ip?: string;
+  /** Where event times may lie around `receivedAt`; times outside become `receivedAt`. */
+  window: TimeWindow;
 }
 
 /**
@@ -31,7 +33,7 @@ export function enrich(event: TrailEvent, facts: RequestFacts): StoredEvent {
   }
   if (facts.ip) context.ip = facts.ip;
   else delete context.ip;
-  const time = correctSkew(facts.receivedAt, event.timestamp, event.sentAt ?? facts.sentAt);
+  const time = correctSkew(facts.receivedAt, facts.window, event.timestamp, event.sentAt ?? facts.sentAt);
   return {
     ...event,
     ...time,

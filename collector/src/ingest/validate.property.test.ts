@@ -1,15 +1,17 @@
 import { EVENT_TYPES } from '@trail/sdk-core/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Validation, validateEvent } from './validate.ts';
+import { ISO_DATE_TIME, isIsoDateTime, type Validation, validateEvent } from './validate.ts';
 
 // Property tests of validateEvent against the valibot schema in validate.ts. The rules below are read
 // off that schema, nothing more:
 //   - the event is a non-null, non-array object;
 //   - `type` is one of track, page, screen, identify, alias, group;
-//   - ids (messageId, anonymousId, userId, previousId, groupId) are a string or a non-NaN number whose
-//     String() is 1..256 UTF-16 units; optional except previousId + userId on alias, groupId on group;
-//   - timestamp, sentAt: optional strings of at most 64 units that Date.parse accepts;
+//   - ids (messageId, anonymousId, userId, previousId, groupId) are a string or a safe integer (JSON
+//     keeps its digits) whose String() is 1..256 UTF-16 units; optional except previousId + userId on
+//     alias, groupId on group;
+//   - timestamp, sentAt: optional ISO 8601 date-times with a zone (`YYYY-MM-DDThh:mm[:ss[.f{1,9}]]`
+//     then `Z` or `±hh[:]mm`; six-digit signed years too) of at most 64 units, of a day that exists;
 //   - context, integrations (all types), properties (track/page/screen), traits (identify/group):
 //     optional "objects", i.e. typeof 'object', not null, not an array;
 //   - track: `event` is a required string of 1..512 units; page/screen: optional `name`, `category`
@@ -42,11 +44,28 @@ const knownKeys = (type: string): Set<string> =>
 // ---------------------------------------------------------------------------------------------
 
 const idOk = (v: unknown): boolean =>
-  (typeof v === 'string' || (typeof v === 'number' && !Number.isNaN(v))) &&
-  String(v).length >= 1 &&
-  String(v).length <= 256;
-const dateOk = (v: unknown): boolean =>
-  typeof v === 'string' && v.length <= 64 && !Number.isNaN(Date.parse(v));
+  (typeof v === 'string' || Number.isSafeInteger(v)) && String(v).length >= 1 && String(v).length <= 256;
+
+/** The date-time rule, read part by part (the schema reads it with one pattern). */
+const dateOk = (v: unknown): boolean => {
+  if (typeof v !== 'string' || v.length > 64) return false;
+  const [date, rest, ...more] = v.split('T');
+  if (date === undefined || rest === undefined || more.length > 0) return false;
+  const ymd = /^([+-]\d{6}|\d{4})-(\d\d)-(\d\d)$/.exec(date);
+  const zoneAt = Math.max(rest.indexOf('Z'), rest.indexOf('+'), rest.indexOf('-'));
+  if (!ymd || zoneAt < 0) return false;
+  const [clock, zone] = [rest.slice(0, zoneAt), rest.slice(zoneAt)];
+  const hms = /^(\d\d):(\d\d)(?::(\d\d)(?:\.\d{1,9})?)?$/.exec(clock);
+  const offset = /^[+-](\d\d):?(\d\d)$/.exec(zone);
+  if (!hms || (zone !== 'Z' && !offset)) return false;
+  if (Number(hms[1]) > 23 || Number(hms[2]) > 59 || Number(hms[3] ?? 0) > 59) return false;
+  if (offset && (Number(offset[1]) > 23 || Number(offset[2]) > 59)) return false;
+  const [year, month, day] = [Number(ymd[1]), Number(ymd[2]), Number(ymd[3])];
+  const daysInMonth = new Date(Date.UTC(2000, month, 0)).getUTCDate() - (month === 2 ? 1 : 0);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const lastDay = daysInMonth + (month === 2 && leap ? 1 : 0);
+  return month >= 1 && month <= 12 && day >= 1 && day <= lastDay && !Number.isNaN(Date.parse(v));
+};
 const nameOk = (v: unknown): boolean => typeof v === 'string' && v.length <= 512;
 const opt =
   (f: (v: unknown) => boolean) =>
@@ -105,17 +124,33 @@ const idArb = fc.oneof(
   fc.string({ unit: 'binary', minLength: 1, maxLength: 128 }), // up to 256 UTF-16 units
   fc.string({ unit: 'binary-ascii', minLength: 256, maxLength: 256 }),
   fc.integer(),
-  fc.double({ noNaN: true }), // Infinity and -0 too: String() gives a non-empty id
+  fc.maxSafeInteger(),
+  fc.constantFrom(Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, -0), // String(-0) is "0"
 );
 const modernDate = fc.date({
   min: new Date('1970-01-01T00:00:00Z'),
   max: new Date('2100-01-01T00:00:00Z'),
   noInvalidDate: true,
 });
+const pad = (n: number) => String(n).padStart(2, '0');
+/** `d` written as a date-time in a zone `minutes` east of UTC, in each form the rule allows. */
+const inZone = (d: Date, minutes: number, colon: boolean, fraction: string) => {
+  const local = new Date(d.getTime() + minutes * 60_000).toISOString().slice(0, -5);
+  const sign = minutes < 0 ? '-' : '+';
+  const zone = `${sign}${pad(Math.trunc(Math.abs(minutes) / 60))}${colon ? ':' : ''}${pad(Math.abs(minutes) % 60)}`;
+  return `${local}${fraction}${minutes === 0 && colon ? 'Z' : zone}`;
+};
 const dateArb = fc.oneof(
-  fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
-  // Date.parse takes more than ISO 8601, and so does the schema: RFC 1123 dates too.
-  modernDate.chain((d) => fc.constantFrom(d.toISOString().slice(0, 10), d.toUTCString())),
+  fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), // six-digit years too
+  fc
+    .record({
+      d: modernDate,
+      minutes: fc.integer({ min: -14 * 60, max: 14 * 60 }),
+      colon: fc.boolean(),
+      fraction: fc.oneof(fc.constant(''), fc.stringMatching(/^\.\d{1,9}$/)),
+    })
+    .map(({ d, minutes, colon, fraction }) => inZone(d, minutes, colon, fraction)),
+  modernDate.map((d) => d.toISOString().slice(0, 16) + 'Z'), // no seconds
 );
 const nameArb = (min: number) =>
   fc.oneof(
@@ -204,12 +239,28 @@ const anything = fc.anything({
 const badId = fc.oneof(
   fc.constant(''),
   fc.constant(Number.NaN),
+  // Numbers JSON does not keep to the digit: past 2^53, fractions, 1e400 (Infinity).
+  fc.double().filter((n) => !Number.isSafeInteger(n)),
+  fc.constantFrom(2 ** 53, 2 ** 53 + 2, -(2 ** 53), Number.POSITIVE_INFINITY, 0.5),
   fc.string({ minLength: 257, maxLength: 400 }),
   fc.string({ unit: 'binary', minLength: 129, maxLength: 200 }).filter((s) => s.length > 256),
   notUndefined(anything.filter((v) => typeof v !== 'string' && typeof v !== 'number')),
 );
 const badDate = fc.oneof(
   fc.string().filter((s) => Number.isNaN(Date.parse(s))),
+  // What Date.parse takes but the rule does not: "1" (2001), RFC 1123, a date alone, no zone, an
+  // hour-only offset, days that do not exist.
+  fc.constantFrom('1', '12', '2024', '2024-05', '2024-02-30T00:00:00Z', '2023-02-29T12:00:00Z'),
+  modernDate.chain((d) =>
+    fc.constantFrom(
+      d.toUTCString(),
+      d.toISOString().slice(0, 10),
+      d.toISOString().slice(0, -1),
+      `${d.toISOString().slice(0, -1)}+08`,
+      d.toISOString().replace('T', ' '),
+      d.toString(),
+    ),
+  ),
   // Parseable but longer than 64: V8 skips trailing blanks and (comments) after an RFC 1123 date.
   fc
     .tuple(modernDate, fc.nat(40))
@@ -444,5 +495,113 @@ describe('validateEvent rejects what the schema forbids', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('ids are compared as the text that was sent', () => {
+  const withId = (json: string) =>
+    JSON.parse(`{"type":"track","event":"E","anonymousId":"a","messageId":${json}}`) as Obj;
+
+  it('takes a JSON number only when its digits survive JSON.parse, and then as those digits', () => {
+    const digits = fc
+      .tuple(fc.boolean(), fc.stringMatching(/^[1-9]\d{0,24}$/))
+      .map(([minus, d]) => `${minus ? '-' : ''}${d}`);
+    fc.assert(
+      fc.property(digits, (text) => {
+        const r = validateEvent(withId(text));
+        // Either the id is exactly what was sent, or the event is refused: never a lookalike.
+        if (r.ok) expect(r.event.messageId).toBe(text);
+        else
+          expect(r.reason).toBe(
+            'messageId must be a string; numbers above 2^53 or with a fraction lose digits',
+          );
+        expect(r.ok).toBe(
+          BigInt(text) <= BigInt(Number.MAX_SAFE_INTEGER) && BigInt(text) >= BigInt(Number.MIN_SAFE_INTEGER),
+        );
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('refuses the ids that used to collide: 2^53 + 1 with 2^53, 1e400 with 1e401', () => {
+    for (const text of ['9007199254740993', '9007199254740992', '1e400', '1e401', '1.5', '-9007199254740993'])
+      expect(validateEvent(withId(text))).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/^messageId must be a string/),
+      });
+    for (const key of ['anonymousId', 'userId', 'previousId', 'groupId']) {
+      const event = {
+        type: key === 'previousId' ? 'alias' : key === 'groupId' ? 'group' : 'identify',
+        anonymousId: 'a',
+        userId: 'u',
+        previousId: 'p',
+        groupId: 'g',
+        [key]: 2 ** 53,
+      };
+      expect(validateEvent(event)).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(new RegExp(`^${key} must be a string`)),
+      });
+    }
+  });
+});
+
+describe('event times are ISO 8601 date-times', () => {
+  it('accepts each written form, meaning the instant Date.parse reads', () => {
+    fc.assert(
+      fc.property(dateArb, (text) => {
+        expect(isIsoDateTime(text)).toBe(true);
+        const r = validateEvent({ type: 'track', event: 'E', anonymousId: 'a', timestamp: text });
+        expect(r).toMatchObject({ ok: true, event: { timestamp: text } });
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('refuses what Date.parse takes leniently, naming the field', () => {
+    fc.assert(
+      fc.property(
+        badDate.filter((v) => typeof v === 'string'),
+        (text) => {
+          expect(validateEvent({ type: 'track', event: 'E', anonymousId: 'a', timestamp: text })).toEqual({
+            ok: false,
+            reason:
+              'timestamp must be an ISO 8601 date string with a time and a zone, e.g. 2024-05-01T12:00:00.000Z',
+          });
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('runs the date-time pattern in linear time: a hostile input costs what a benign one of its size does', () => {
+    // Each input is 200,000 characters: prefixes that match as far as they can, then a long run
+    // the pattern could try again and again if it backtracked.
+    const size = 200_000;
+    const fill = (head: string, unit: string) => (head + unit.repeat(size)).slice(0, size);
+    const hostile = [
+      fill('', '1'),
+      fill('2024-05-01T12:00:00.', '1'),
+      fill('2024-05-01T12:00:00.000+', '0'),
+      fill('', '2024-05-01T12:00:00.000Z'),
+      fill('+', '0'),
+      fill('2024-05-01T12:00', ':00'),
+    ];
+    const benign = fill('', 'abcdefghij');
+    /** Best of several runs, each repeating the match enough to be measured. */
+    const cost = (input: string) => {
+      let best = Number.POSITIVE_INFINITY;
+      for (let run = 0; run < 5; run++) {
+        const started = performance.now();
+        for (let i = 0; i < 200; i++) ISO_DATE_TIME.test(input);
+        best = Math.min(best, performance.now() - started);
+      }
+      return best;
+    };
+    const base = Math.max(cost(benign), 0.05);
+    for (const input of hostile) {
+      expect(ISO_DATE_TIME.test(input)).toBe(false);
+      expect(cost(input) / base, input.slice(0, 30)).toBeLessThan(20);
+    }
   });
 });

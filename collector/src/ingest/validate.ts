@@ -5,16 +5,50 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const object = v.custom<Record<string, unknown>>(isObject, 'must be an object');
+// Ids are compared as the text the client sent. JSON.parse turns 9007199254740993 into …992 and
+// 1e400 into Infinity, so such ids would collide with others: only numbers JSON keeps exactly pass.
 const id = v.pipe(
-  v.union([v.string(), v.number()], 'must be a string'),
+  v.union(
+    [
+      v.string(),
+      v.pipe(
+        v.number(),
+        v.check(
+          (n: number) => Number.isSafeInteger(n),
+          'must be a string; numbers above 2^53 or with a fraction lose digits',
+        ),
+      ),
+    ],
+    'must be a string',
+  ),
   v.transform(String),
   v.minLength(1, 'must not be empty'),
   v.maxLength(256, 'must be at most 256 characters'),
 );
+
+/**
+ * An ISO 8601 date-time with a zone: `2024-05-01T12:00:00.000Z`, `…+08:00`; six-digit years as
+ * `toISOString` writes them. Anchored, each part of bounded length and followed by a character the
+ * part cannot hold, so no input makes it backtrack: it runs in linear time on any input.
+ */
+export const ISO_DATE_TIME =
+  /^(\d{4}|[+-]\d{6})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)$/;
+
+/** Whether a string is an {@link ISO_DATE_TIME} of a day that exists (Date.parse takes "1" and February 30th). */
+export function isIsoDateTime(text: string): boolean {
+  const match = ISO_DATE_TIME.exec(text);
+  if (!match || Number.isNaN(Date.parse(text))) return false;
+  const [, year, month, day] = match.map(Number);
+  const date = new Date(0);
+  date.setUTCFullYear(year as number, (month as number) - 1, day);
+  return date.getUTCDate() === day;
+}
+
+const DATE_MESSAGE = 'must be an ISO 8601 date string with a time and a zone, e.g. 2024-05-01T12:00:00.000Z';
 const date = v.pipe(
-  v.string('must be an ISO 8601 date string'),
-  v.maxLength(64, 'must be an ISO 8601 date string'),
-  v.check((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date string'),
+  v.string(DATE_MESSAGE),
+  v.maxLength(64, DATE_MESSAGE),
+  v.check(isIsoDateTime, DATE_MESSAGE),
 );
 const name = v.pipe(v.string('must be a string'), v.maxLength(512, 'must be at most 512 characters'));
 

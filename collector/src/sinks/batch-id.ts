@@ -1,3 +1,4 @@
+import { dedupKey } from '../util/dedup-key.ts';
 import type { FailedEvent, StoredEvent } from './sink.ts';
 
 // Web Crypto and TextEncoder only: this file runs on edge runtimes (Workers) as well as Node.
@@ -22,14 +23,15 @@ function setHash(kind: string, keys: readonly string[]): Promise<string> {
 }
 
 /**
- * A stable id for a batch of events: the SHA-256 of their messageIds. A client's retry of the same
- * batch gets the same id (the collector's receivedAt and skew-corrected times may differ between
- * the two, the ids do not), so the receiver can drop the repeat; any other batch gets another id.
+ * A stable id for a batch of events: the SHA-256 of their sources and messageIds. A client's retry
+ * of the same batch gets the same id (the collector's receivedAt and skew-corrected times may differ
+ * between the two, the ids do not), so the receiver can drop the repeat; any other batch gets
+ * another id, also one of the same messageIds from another source.
  */
 export function eventsBatchId(events: readonly StoredEvent[]): Promise<string> {
   return setHash(
     'events',
-    events.map((e) => e.messageId),
+    events.map((e) => dedupKey(e.source, e.messageId)),
   );
 }
 

@@ -54,7 +54,8 @@ export function splitForQueue<Body>(
  * Queues delivers at least once, and a batch larger than one `sendBatch` call (100 messages or
  * 256 KB) is sent in several calls: when a later call fails the collector answers 503 and the client
  * resends everything, so messages already sent arrive again. Consumers must deduplicate by
- * `body.messageId` (e.g. `INSERT … ON CONFLICT (message_id) DO NOTHING`).
+ * `body.source` and `body.messageId` together (e.g. `INSERT … ON CONFLICT (source, message_id) DO
+ * NOTHING`): a messageId alone is chosen by clients, and one source could suppress another's events.
  */
 export function cfQueueSink(
   queue: QueueLike<StoredEvent>,

@@ -157,8 +157,8 @@ export function clickhouseFailedRow(f: FailedEvent): ClickHouseFailedRow {
 const quote = (name: string) => `\`${name}\``;
 
 /**
- * The recommended tables (also in the README). ReplacingMergeTree ordered by message_id merges
- * away rows stored twice under different dedup tokens; the dedup token drops a retried INSERT
+ * The recommended tables (also in the README). ReplacingMergeTree ordered by (source, message_id)
+ * merges away rows a source stored twice under different dedup tokens; the dedup token drops a retried INSERT
  * before it is written. Plain (non-replicated) MergeTree tables only remember tokens with
  * `non_replicated_deduplication_window` set; Replicated tables do by default.
  */
@@ -180,7 +180,7 @@ export function clickhouseSchema(database: string, table: string): string[] {
     payload      String
 )
 ENGINE = ReplacingMergeTree
-ORDER BY (message_id)
+ORDER BY (source, message_id)
 SETTINGS non_replicated_deduplication_window = 1000`,
     `CREATE TABLE IF NOT EXISTS ${quote(database)}.${quote(`${table}_failed`)}
 (
@@ -201,9 +201,9 @@ const ndjson = (rows: readonly object[]) => rows.map((row) => `${JSON.stringify(
 
 /**
  * Stores events in ClickHouse over its HTTP interface, one INSERT … FORMAT JSONEachRow per batch.
- * Each INSERT carries `insert_deduplication_token` = the hash of the batch's messageIds, so a
- * client's retry of a batch whose ack was lost is dropped by the server; ReplacingMergeTree on
- * message_id catches the rest (an event resent inside another batch) at merge time.
+ * Each INSERT carries `insert_deduplication_token` = the hash of the batch's sources and messageIds,
+ * so a client's retry of a batch whose ack was lost is dropped by the server; ReplacingMergeTree on
+ * (source, message_id) catches the rest (an event resent inside another batch) at merge time.
  */
 export function clickhouseSink(options: ClickHouseSinkOptions): Sink {
   const headers: Record<string, string> = {};

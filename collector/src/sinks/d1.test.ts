@@ -52,6 +52,34 @@ describe('d1Sink', () => {
     ]);
   });
 
+  it('keeps the same messageId from two sources apart', async () => {
+    const sink = d1Sink(fakeD1());
+    const web = event({ source: 'web' });
+    const server = { ...web, source: 'server' };
+    expect(await sink.write({ events: [web], failed: [] })).toEqual({ duplicates: 0 });
+    expect(await sink.write({ events: [server, web], failed: [] })).toEqual({ duplicates: 1 });
+  });
+
+  it('rebuilds an events table from before per-source dedup, keeping its rows', async () => {
+    const d1 = fakeD1();
+    d1.db.exec(`CREATE TABLE events (message_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, event TEXT,
+      anonymous_id TEXT, user_id TEXT, source TEXT NOT NULL, timestamp TEXT NOT NULL,
+      received_at TEXT NOT NULL, payload TEXT NOT NULL)`);
+    const old = event({ source: 'web' });
+    d1.db
+      .prepare(`INSERT INTO events VALUES (?, 'track', 'Old', 'a-1', NULL, 'web', ?, ?, '{}')`)
+      .run(old.messageId, old.timestamp, old.receivedAt);
+    const sink = d1Sink(d1);
+    expect(await sink.write({ events: [old, { ...old, source: 'server' }], failed: [] })).toEqual({
+      duplicates: 1,
+    });
+    expect(d1.db.prepare('SELECT source, event FROM events ORDER BY source').all()).toEqual([
+      { source: 'server', event: 'Product Viewed' },
+      { source: 'web', event: 'Old' },
+    ]);
+    expect(d1.batches).toBe(2); // the rebuild and the schema together, then the write
+  });
+
   it('stores nothing of a batch when one statement fails', async () => {
     const d1 = fakeD1();
     const sink = d1Sink(d1);

@@ -1,11 +1,14 @@
 import type { Sink, SinkBatch } from './sink.ts';
 import {
+  EVENTS_TABLE_SQL,
   eventRow,
   failedRow,
   identityRow,
   INSERT_EVENT,
   INSERT_FAILED,
   LINK_IDENTITY_IF_INSERTED,
+  needsRekey,
+  REKEY_EVENTS,
   type SqlValue,
   SQLITE_SCHEMA,
 } from './sqlite-schema.ts';
@@ -32,18 +35,21 @@ export interface D1DatabaseLike {
  * The embedded store on Cloudflare Workers: the same tables, statements and semantics as the SQLite
  * store, over a D1 binding. A batch is one `db.batch()` call, which D1 runs as one transaction, so
  * events, failed events and identity links are stored together or not at all; duplicates are the
- * event INSERTs whose `meta.changes` is 0. The schema is created on first use.
+ * event INSERTs whose `meta.changes` is 0. The schema is created on first use, and an events table
+ * from before per-source dedup is rebuilt then.
  */
 export function d1Sink(db: D1DatabaseLike, name = 'd1'): Sink {
   let schema: Promise<void> | undefined;
   const ensureSchema = () => {
-    schema ??= db
-      .batch(SQLITE_SCHEMA.map((statement) => db.prepare(statement)))
-      .then(() => undefined)
-      .catch((error: unknown) => {
-        schema = undefined; // try again on the next write
-        throw error;
-      });
+    schema ??= (async () => {
+      const table = (await db.prepare(EVENTS_TABLE_SQL).first()) as { sql?: unknown } | null;
+      // A batch is one transaction: the rebuilt table and the schema come together or not at all.
+      const statements = needsRekey(table?.sql) ? [...REKEY_EVENTS, ...SQLITE_SCHEMA] : SQLITE_SCHEMA;
+      await db.batch(statements.map((statement) => db.prepare(statement)));
+    })().catch((error: unknown) => {
+      schema = undefined; // try again on the next write
+      throw error;
+    });
     return schema;
   };
 

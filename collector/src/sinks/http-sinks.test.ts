@@ -123,6 +123,9 @@ describe('batch ids', () => {
     expect(await eventsBatchId([event('a'), event('c')])).not.toBe(id);
     // No separator trick makes two different sets collide.
     expect(await eventsBatchId([event('a,b')])).not.toBe(id);
+    // Nor do the same messageIds from two sources: each source's batch is its own.
+    const from = (source: string) => ['a', 'b'].map((m) => ({ ...event(m), source }));
+    expect(await eventsBatchId(from('web'))).not.toBe(await eventsBatchId(from('server')));
   });
 
   it('identify failed events by content, leaving out the collector’s receipt time', async () => {

@@ -8,8 +8,9 @@ import {
   StorageType,
 } from '@nats-io/jetstream';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { dedupKey } from '../util/dedup-key.ts';
 import { intParam } from './fields.ts';
-import type { FailedEvent, Sink } from './sink.ts';
+import type { FailedEvent, Sink, StoredEvent } from './sink.ts';
 
 /** Options of the NATS JetStream sink. */
 export interface NatsSinkOptions {
@@ -57,9 +58,9 @@ export function parseNatsUrl(url: string): NatsSinkOptions {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** A header-safe `Nats-Msg-Id`: the messageId itself, or its hash when it has unsafe characters. */
-function msgId(messageId: string): string {
-  return /^[\x21-\x7e]{1,128}$/.test(messageId) ? messageId : `sha256:${sha256(messageId)}`;
+/** A header-safe `Nats-Msg-Id` of an event: the hash of its source and messageId. */
+function msgId(event: StoredEvent): string {
+  return `sha256:${sha256(dedupKey(event.source, event.messageId))}`;
 }
 
 /** Failed events have no id of their own; one from their content makes a retried batch a duplicate. */
@@ -96,8 +97,8 @@ async function ensureStream(nc: NatsConnection, options: NatsSinkOptions): Promi
 }
 
 /**
- * Publishes events to a JetStream stream, each with `Nats-Msg-Id` = messageId so the server drops
- * a repeat within the stream's duplicate window. A write resolves once every PubAck arrived, that
+ * Publishes events to a JetStream stream, each with `Nats-Msg-Id` = a hash of its source and
+ * messageId, so the server drops a repeat within the stream's duplicate window. A write resolves once every PubAck arrived, that
  * is once the stream stored every message. While the server is unreachable writes fail at once
  * instead of waiting in the client's reconnect buffer.
  */
@@ -142,7 +143,7 @@ export async function natsSink(options: NatsSinkOptions): Promise<Sink & { reado
       online();
       const events = batch.events.map((event) =>
         js.publish(`${options.prefix}.${event.type}`, JSON.stringify(event), {
-          msgID: msgId(event.messageId),
+          msgID: msgId(event),
           timeout,
         }),
       );

@@ -50,7 +50,7 @@ function schemaSql(table: string): string {
   return `
 SELECT pg_advisory_xact_lock(hashtext('trail:schema'));
 CREATE TABLE IF NOT EXISTS ${events} (
-  message_id   text PRIMARY KEY,
+  message_id   text NOT NULL,
   type         text NOT NULL,
   event        text,
   anonymous_id text,
@@ -61,8 +61,20 @@ CREATE TABLE IF NOT EXISTS ${events} (
   properties   jsonb,
   traits       jsonb,
   context      jsonb,
-  payload      jsonb NOT NULL
+  payload      jsonb NOT NULL,
+  PRIMARY KEY (source, message_id)
 );
+-- A table from before per-source dedup has message_id alone as its key: one source's id would
+-- suppress another's event. Its key becomes (source, message_id); the rows stay.
+DO $$
+DECLARE old_key text;
+BEGIN
+  SELECT conname INTO old_key FROM pg_constraint
+  WHERE conrelid = '${events}'::regclass AND contype = 'p' AND cardinality(conkey) = 1;
+  IF old_key IS NOT NULL THEN
+    EXECUTE format('ALTER TABLE ${events} DROP CONSTRAINT %I, ADD PRIMARY KEY (source, message_id)', old_key);
+  END IF;
+END $$;
 CREATE INDEX IF NOT EXISTS ${bare('_timestamp')} ON ${events} ("timestamp");
 CREATE INDEX IF NOT EXISTS ${bare('_event')} ON ${events} (event, "timestamp");
 CREATE TABLE IF NOT EXISTS ${quoted(table, '_failed')} (
@@ -97,17 +109,17 @@ WITH inserted AS (
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
               $7::timestamptz[], $8::timestamptz[], $9::jsonb[])
     AS t(message_id, type, event, anonymous_id, user_id, source, ts, received_at, payload)
-  ON CONFLICT (message_id) DO NOTHING
-  RETURNING e.message_id
+  ON CONFLICT (source, message_id) DO NOTHING
+  RETURNING e.source, e.message_id
 ), failed AS (
   INSERT INTO ${quoted(table, '_failed')} (received_at, source, message_id, reason, payload)
   SELECT * FROM unnest($10::timestamptz[], $11::text[], $12::text[], $13::text[], $14::text[])
 ), links AS (
   INSERT INTO ${quoted(table, '_identities')} AS i (anonymous_id, user_id, first_seen, last_seen)
   SELECT l.anonymous_id, l.user_id, min(l.ts), max(l.ts)
-  FROM unnest($15::text[], $16::text[], $17::text[], $18::timestamptz[])
-    AS l(message_id, anonymous_id, user_id, ts)
-  JOIN inserted USING (message_id)
+  FROM unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::timestamptz[])
+    AS l(source, message_id, anonymous_id, user_id, ts)
+  JOIN inserted USING (source, message_id)
   GROUP BY l.anonymous_id, l.user_id
   ON CONFLICT (anonymous_id, user_id) DO UPDATE
     SET first_seen = LEAST(i.first_seen, excluded.first_seen),
@@ -164,6 +176,7 @@ function parameters(batch: SinkBatch): unknown[] {
     batch.failed.map((f) => text(f.messageId)),
     batch.failed.map((f) => text(f.reason)),
     batch.failed.map((f) => text(f.payload)),
+    links.map(({ e }) => text(e.source)),
     links.map(({ e }) => text(e.messageId)),
     links.map(({ link }) => text(link[0])),
     links.map(({ link }) => text(link[1])),
@@ -172,8 +185,8 @@ function parameters(batch: SinkBatch): unknown[] {
 }
 
 /**
- * Stores events in PostgreSQL: one table row per event (`message_id` is the primary key, so a
- * retried batch inserts nothing twice), failed events and identity links beside them.
+ * Stores events in PostgreSQL: one table row per event (`(source, message_id)` is the primary key,
+ * so a retried batch inserts nothing twice), failed events and identity links beside them.
  */
 export async function postgresSink(options: PostgresSinkOptions): Promise<Sink & { readonly pool: pg.Pool }> {
   const pool = new pg.Pool({

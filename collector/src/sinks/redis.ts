@@ -1,5 +1,6 @@
 import { type CommandParser, createClient, defineScript } from 'redis';
 import { intParam, withoutParams } from './fields.ts';
+import { dedupKey } from '../util/dedup-key.ts';
 import type { Sink, SinkBatch } from './sink.ts';
 
 /** Options of the Redis Streams sink. */
@@ -12,7 +13,7 @@ export interface RedisSinkOptions {
   failedStream: string;
   /** Approximate length each stream is trimmed to (`MAXLEN ~`); 0 keeps everything. */
   maxlen: number;
-  /** Prefix of the `SET NX` guard keys that make a write idempotent on messageId. */
+  /** Prefix of the `SET NX` guard keys that make a write idempotent on source and messageId. */
   seenPrefix: string;
   /** How long (seconds) a guard key lives: the window in which a resent event is dropped. */
   dedupWindowSeconds: number;
@@ -50,7 +51,8 @@ export function parseRedisUrl(url: string): RedisSinkOptions {
  * client's command, so a guard key is set exactly when its event is added. The stream types are
  * checked before the first write, so a misconfigured key fails the batch without a partial write.
  * KEYS: events stream, failed stream. ARGV: guard prefix, window (s), maxlen (0: none), event
- * count, then per event message_id, type, JSON; then per failed event its five fields.
+ * count, then per event its guard key (after the prefix), message_id, source, type, JSON; then per
+ * failed event its five fields.
  */
 const APPEND_BATCH = `
 local prefix, window, maxlen, n = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -66,14 +68,15 @@ local function xadd(key, ...)
 end
 local duplicates = 0
 for i = 0, n - 1 do
-  local id = ARGV[5 + 3 * i]
-  if redis.call('SET', prefix .. id, '1', 'NX', 'EX', window) then
-    xadd(KEYS[1], 'message_id', id, 'type', ARGV[6 + 3 * i], 'event', ARGV[7 + 3 * i])
+  local at = 5 + 5 * i
+  if redis.call('SET', prefix .. ARGV[at], '1', 'NX', 'EX', window) then
+    xadd(KEYS[1], 'message_id', ARGV[at + 1], 'source', ARGV[at + 2], 'type', ARGV[at + 3],
+      'event', ARGV[at + 4])
   else
     duplicates = duplicates + 1
   end
 end
-for j = 5 + 3 * n, #ARGV, 5 do
+for j = 5 + 5 * n, #ARGV, 5 do
   xadd(KEYS[2], 'source', ARGV[j], 'reason', ARGV[j + 1], 'message_id', ARGV[j + 2],
     'received_at', ARGV[j + 3], 'payload', ARGV[j + 4])
 end
@@ -97,7 +100,9 @@ function scriptArgs(batch: SinkBatch, options: RedisSinkOptions): string[] {
     String(options.maxlen),
     String(batch.events.length),
   ];
-  for (const e of batch.events) args.push(e.messageId, e.type, JSON.stringify(e));
+  for (const e of batch.events) {
+    args.push(dedupKey(e.source, e.messageId), e.messageId, e.source, e.type, JSON.stringify(e));
+  }
   for (const f of batch.failed) args.push(f.source, f.reason, f.messageId ?? '', f.receivedAt, f.payload);
   return args;
 }
@@ -124,8 +129,8 @@ export type TrailRedisClient = ReturnType<typeof createTrailClient>;
 
 /**
  * Appends events to a Redis stream (`XADD`, field `event` = the event as JSON). Streams have no
- * dedup of their own, so a `SET <prefix><messageId> 1 NX EX <window>` guard in the same script
- * drops a resent event. Commands fail at once while the server is unreachable (no offline queue).
+ * dedup of their own, so a `SET <prefix>["<source>","<messageId>"] 1 NX EX <window>` guard in the
+ * same script drops a resent event. Commands fail at once while the server is unreachable (no offline queue).
  */
 export async function redisSink(
   options: RedisSinkOptions,

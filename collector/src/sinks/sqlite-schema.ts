@@ -10,10 +10,12 @@ import type { FailedEvent, StoredEvent } from './sink.ts';
 /** A value every one of those drivers binds the same way. */
 export type SqlValue = string | number | null;
 
-/** One statement per entry, because D1 prepares statements one at a time. */
-export const SQLITE_SCHEMA: readonly string[] = [
-  `CREATE TABLE IF NOT EXISTS events (
-  message_id   TEXT NOT NULL UNIQUE,
+/** What makes an event a duplicate: the same messageId from the same source. */
+const SOURCE_KEY = 'UNIQUE (source, message_id)';
+
+/** The events table, as created by {@link SQLITE_SCHEMA} and by {@link REKEY_EVENTS}. */
+const eventsTable = (name: string) => `CREATE TABLE IF NOT EXISTS ${name} (
+  message_id   TEXT NOT NULL,
   type         TEXT NOT NULL,
   event        TEXT,
   anonymous_id TEXT,
@@ -21,11 +23,16 @@ export const SQLITE_SCHEMA: readonly string[] = [
   source       TEXT NOT NULL,
   timestamp    TEXT NOT NULL,
   received_at  TEXT NOT NULL,
-  payload      TEXT NOT NULL
-)`,
-  // One index beside message_id's: every insight reads a time window. Each index adds dirty pages
-  // to every batch's commit, the largest cost of storing (see `npm run bench`, row b′), so the
-  // per-event insights scan the window instead of having an (event, timestamp) index.
+  payload      TEXT NOT NULL,
+  ${SOURCE_KEY}
+)`;
+
+/** One statement per entry, because D1 prepares statements one at a time. */
+export const SQLITE_SCHEMA: readonly string[] = [
+  eventsTable('events'),
+  // One index beside (source, message_id)'s: every insight reads a time window. Each index adds
+  // dirty pages to every batch's commit, the largest cost of storing (see `npm run bench`, row b′),
+  // so the per-event insights scan the window instead of having an (event, timestamp) index.
   'CREATE INDEX IF NOT EXISTS events_timestamp ON events (timestamp)',
   `CREATE TABLE IF NOT EXISTS failed_events (
   id          INTEGER PRIMARY KEY,
@@ -44,10 +51,35 @@ export const SQLITE_SCHEMA: readonly string[] = [
 )`,
 ];
 
+/** Reads the events table's definition, to tell whether {@link REKEY_EVENTS} must run. */
+export const EVENTS_TABLE_SQL = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'events'";
+
+/**
+ * Whether an events table (its `sql` in sqlite_master) predates per-source dedup: it was created
+ * with `message_id` unique on its own, so one source's id would suppress another's event.
+ */
+export function needsRekey(sql: unknown): boolean {
+  return typeof sql === 'string' && !sql.includes(SOURCE_KEY);
+}
+
+const COLUMNS = 'message_id, type, event, anonymous_id, user_id, source, timestamp, received_at, payload';
+
+/**
+ * Rebuilds an events table made before dedup was per source, keeping every row: SQLite cannot
+ * change a constraint in place. Run in one transaction, followed by {@link SQLITE_SCHEMA}, which
+ * recreates the timestamp index the DROP took along.
+ */
+export const REKEY_EVENTS: readonly string[] = [
+  eventsTable('events_rekeyed'),
+  `INSERT INTO events_rekeyed (${COLUMNS}) SELECT ${COLUMNS} FROM events`,
+  'DROP TABLE events',
+  'ALTER TABLE events_rekeyed RENAME TO events',
+];
+
 /** The whole schema as one script, for drivers with `exec`. */
 export const SQLITE_SCHEMA_SCRIPT = SQLITE_SCHEMA.map((statement) => `${statement};`).join('\n');
 
-/** Stores an event unless its messageId is already there; `changes` is 0 for a duplicate. */
+/** Stores an event unless its source already stored its messageId; `changes` is 0 for a duplicate. */
 export const INSERT_EVENT = `INSERT OR IGNORE INTO events
   (message_id, type, event, anonymous_id, user_id, source, timestamp, received_at, payload)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
@@ -99,7 +131,7 @@ export function identityRow(e: StoredEvent): SqlValue[] | undefined {
 export interface SqliteSinkOptions {
   /** File path, or `:memory:`. */
   path: string;
-  /** How long a write waits for a lock held by another process before failing. */
+  /** How long a write waits, in all, for a lock held by another process before failing. */
   busyTimeoutMs?: number;
 }
 

@@ -82,8 +82,9 @@ const ndjson = (items: readonly object[]) => items.map((item) => `${JSON.stringi
 /**
  * POSTs each batch as NDJSON to an HTTP endpoint: events in one request (`X-Trail-Kind: events`),
  * failed events in another (`X-Trail-Kind: failed`). `X-Trail-Batch-Id` is the hash of the batch's
- * messageIds, the same on every retry, so the receiver can drop a batch it already stored. With a
- * secret, `X-Trail-Signature: sha256=<hex HMAC-SHA256 of "<X-Trail-Timestamp>.<body>">`.
+ * sources and messageIds, the same on every retry, so the receiver can drop a batch it already stored. With a
+ * secret, `X-Trail-Signature: sha256=<hex HMAC-SHA256 of "<X-Trail-Timestamp>.POST.<path>.<body>">`
+ * (the scheme of signed sources, http/signature.ts).
  *
  * Network errors, 408, 429 and 5xx are retried with exponential backoff and jitter, never sooner
  * than `Retry-After`, all within the collector's sink timeout; any other status fails the write at
@@ -91,6 +92,7 @@ const ndjson = (items: readonly object[]) => items.map((item) => `${JSON.stringi
  * acknowledged that the receiver did not accept.
  */
 export async function webhookSink(options: WebhookSinkOptions): Promise<Sink> {
+  const path = new URL(options.url).pathname;
   const headersFor = async (
     kind: string,
     batchId: string,
@@ -101,7 +103,7 @@ export async function webhookSink(options: WebhookSinkOptions): Promise<Sink> {
     'X-Trail-Kind': kind,
     'X-Trail-Batch-Id': batchId,
     ...(options.secret
-      ? await signatureHeaders(options.secret, body)
+      ? await signatureHeaders(options.secret, { method: 'POST', path, body })
       : { [TIMESTAMP_HEADER]: String(Math.floor(Date.now() / 1000)) }),
   });
 
