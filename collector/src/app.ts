@@ -3,14 +3,17 @@ import { type Context, Hono } from 'hono';
 import { routePath } from 'hono/route';
 import type { Config, SourceConfig } from './config/config.ts';
 import { type DebuggerDeps, debuggerRoutes } from './debugger/routes.ts';
-import { authenticate, writeKeyOf } from './http/auth.ts';
+import { Admission, type Caller } from './http/admission.ts';
+import { bodyWriteKey, headerWriteKey } from './http/auth.ts';
 import { readJsonBody } from './http/body.ts';
-import { corsHeaders, originAllowed, originAllowedByAny, PREFLIGHT_HEADERS } from './http/cors.ts';
+import { corsHeaders, originAllowedByAny, PREFLIGHT_HEADERS } from './http/cors.ts';
 import { HttpError } from './http/errors.ts';
-import { RateLimiter } from './http/rate-limit.ts';
+import { metricsAccess } from './http/metrics-access.ts';
+import { watchWrites } from './http/readiness.ts';
+import { ReplayGuard } from './http/replay.ts';
 import { verifySignature } from './http/signature.ts';
 import { type Envelope, Ingestor } from './ingest/ingest.ts';
-import { anonymizeIp, clientIp, clientNetwork } from './ingest/ip.ts';
+import { anonymizeIp, clientNetwork, TrustedProxies } from './ingest/ip.ts';
 import type { Logger } from './ops/logger.ts';
 import type { Metrics } from './ops/metrics.ts';
 import { METRIC } from './ops/names.ts';
@@ -25,6 +28,8 @@ export interface AppDeps {
   logger: Logger;
   /** The peer address of the connection, as the runtime knows it. */
   socketIp?: (c: Context) => string | undefined;
+  /** The server listens on loopback only, so nobody else can connect: /metrics may go without a token. */
+  loopbackOnly?: boolean;
   /** The /debugger page and its API; not mounted when absent. */
   debugger?: DebuggerDeps;
 }
@@ -44,9 +49,13 @@ function envelopeOf(body: Record<string, unknown>): Envelope {
 export function createApp(deps: AppDeps): Hono {
   const { config, sink, metrics, logger } = deps;
   const sources = new Map<string, SourceConfig>(config.sources.map((s) => [s.writeKey, s]));
-  const ingestor = new Ingestor(config, sink, metrics, logger, deps.debugger?.bus);
-  const limiter = new RateLimiter();
-  let inFlight = 0;
+  // Ingestion writes through the watch, so that /readyz knows when real writes fail.
+  const readiness = watchWrites(sink);
+  const ingestor = new Ingestor(config, readiness.sink, metrics, logger, deps.debugger?.bus);
+  const admission = new Admission(config, sources, metrics);
+  const replays = new ReplayGuard();
+  const proxies = new TrustedProxies(config.ip.trustedProxies);
+  const checkMetricsAccess = metricsAccess(config.metrics.token, deps.loopbackOnly === true);
   const app = new Hono();
 
   app.use('*', async (c, next) => {
@@ -70,49 +79,31 @@ export function createApp(deps: AppDeps): Hono {
     }
   });
 
-  app.post('/v1/*', async (c, next) => {
-    if (inFlight >= config.maxInFlight) {
-      metrics.inc(...METRIC.overloaded);
-      throw new HttpError(503, 'overloaded', 'too many requests in progress; retry later', {
-        'Retry-After': String(config.retryAfterSeconds),
-      });
-    }
-    inFlight++;
-    try {
-      await next();
-    } finally {
-      inFlight--;
-    }
-  });
-
   const receive = async (c: Context, type?: EventType) => {
     const receivedAt = Date.now();
+    const ip = proxies.clientIp(c.req.raw.headers, deps.socketIp?.(c));
+    const caller: Caller = {
+      client: (ip && clientNetwork(ip)) ?? ip ?? '',
+      origin: c.req.header('origin'),
+      key: () => headerWriteKey(c.req.header('authorization'), c.req.query('writeKey')),
+    };
+    // Everything that can be refused without the body is refused before it is read.
+    const early = await admission.beforeBody(caller, receivedAt);
     // A single-event body is the event, so the per-event cap applies to the whole body.
-    const { sent, json: body } = await readJsonBody(
-      c.req.raw,
-      type ? config.limits.eventBytes : config.limits.batchBytes,
+    const limit = type ? config.limits.eventBytes : config.limits.batchBytes;
+    const { sent, json: body } = await admission.read(caller, early, () =>
+      readJsonBody(c.req.raw, limit, config.http.bodyTimeoutMs),
     );
     if (!isObject(body)) throw new HttpError(400, 'invalid_body', 'body must be a JSON object');
-    const source = authenticate(sources, writeKeyOf(c.req.header('authorization'), body));
-    const origin = c.req.header('origin');
-    if (origin && !originAllowed(source, origin)) {
-      throw new HttpError(403, 'origin_not_allowed', `origin ${origin} is not allowed for this write key`);
-    }
-    if (source.signingSecret) {
-      await verifySignature(c.req.raw.headers, source.signingSecret, sent, receivedAt);
-    }
-    const ip = clientIp(c.req.raw.headers, deps.socketIp?.(c), config.ip.trustProxy);
-    const limit = source.rateLimit ?? config.rateLimit;
-    if (limit.perSecond > 0) {
-      const client = (ip && clientNetwork(ip)) ?? ip ?? '';
-      const wait = limiter.take(`${source.writeKey}\n${client}`, limit, receivedAt);
-      if (wait > 0) {
-        metrics.inc(...METRIC.rateLimited, { source: source.name ?? source.writeKey });
-        throw new HttpError(429, 'rate_limited', `too many requests from this address; retry in ${wait} s`, {
-          'Retry-After': String(wait),
-        });
-      }
-    }
+    const source = early ?? (await admission.authenticate(caller, bodyWriteKey(body), receivedAt));
+    const signed = source.signingSecret
+      ? await verifySignature(
+          c.req.raw.headers,
+          source.signingSecret,
+          { method: c.req.method, path: c.req.path, body: sent },
+          receivedAt,
+        )
+      : undefined;
     let events: unknown[];
     if (type) {
       events = [{ ...body, type }];
@@ -128,17 +119,27 @@ export function createApp(deps: AppDeps): Hono {
       }
       events = body.batch;
     }
-    const result = await ingestor.ingest({
-      source,
-      events,
-      envelope: envelopeOf(body),
-      receivedAt,
-      userAgent: c.req.header('user-agent'),
-      ip: ip && config.ip.anonymize ? anonymizeIp(ip) : ip,
-    });
-    const [single] = result.rejected;
-    if (type && single) throw new HttpError(400, 'invalid_event', single.reason);
-    return c.json(result, 200);
+    if (signed) replays.claim(signed, receivedAt);
+    let stored = false;
+    try {
+      const result = await admission.store(() =>
+        ingestor.ingest({
+          source,
+          events,
+          envelope: envelopeOf(body),
+          receivedAt,
+          userAgent: c.req.header('user-agent'),
+          ip: ip && config.ip.anonymize ? anonymizeIp(ip) : ip,
+        }),
+      );
+      stored = true;
+      const [single] = result.rejected;
+      if (type && single) throw new HttpError(400, 'invalid_event', single.reason);
+      return c.json(result, 200);
+    } finally {
+      // Remembered once stored: a retry of a request whose write failed must still go through.
+      if (signed) replays.settle(signed, stored);
+    }
   };
 
   app.post('/v1/batch', (c) => receive(c));
@@ -148,10 +149,13 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
-    const ready = await sink.ready().catch(() => false);
+    const ready = await readiness.ready(Date.now());
     return c.json({ status: ready ? 'ready' : 'sink unavailable' }, ready ? 200 : 503);
   });
-  app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4' }));
+  app.get('/metrics', (c) => {
+    checkMetricsAccess(c.req.header('authorization'));
+    return c.text(metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4' });
+  });
 
   app.notFound((c) =>
     c.json(new HttpError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`).body(), 404),

@@ -21,7 +21,7 @@ export type Plugin = (event: TrailEvent) => TrailEvent | null | undefined;
 
 /** Settings shared by every platform. */
 export interface CoreConfig {
-  /** The source's public write key. */
+  /** The source's public write key, sent in the URL as it is (the collector allows only URL-safe keys). */
   writeKey: string;
   /** Collector base URL, e.g. `https://t.example.com`. */
   endpoint: string;
@@ -112,7 +112,7 @@ const ECOMMERCE =
 
 /** A client on a platform. */
 export function createClient(p: Platform, c: CoreConfig): Client {
-  const url = `${c.endpoint.replace(/\/+$/, '')}/v1/batch`;
+  const url = c.endpoint.replace(/\/*$/, '/v1/batch?writeKey=') + c.writeKey;
   const batchSize = c.batchSize ?? 20;
   const q = createQueue(p.store, `trail_q_${uuid()}`, c.maxQueue ?? 1000, c.maxBytes ?? 1e6);
   const id = createIdentity(p.sync);
@@ -191,13 +191,9 @@ export function createClient(p: Platform, c: CoreConfig): Client {
 
   const post = async (batch: TrailEvent[], exiting: boolean) => {
     flying++;
-    const body = JSON.stringify({ batch, sentAt: new Date().toISOString(), writeKey: c.writeKey });
-    let r: SendResult;
-    try {
-      r = await p.transport.send(url, body, exiting);
-    } catch {
-      r = { status: 0 };
-    }
+    const body = JSON.stringify({ batch, sentAt: new Date().toISOString() });
+    // A transport that rejects counts as a network failure (status 0): the batch stays queued.
+    const r: SendResult = await p.transport.send(url, body, exiting).catch(() => ({ status: 0 }));
     flying--;
     const s = r.status;
     if (s === 0 || s === 408 || s === 429 || s >= 500) {

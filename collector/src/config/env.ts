@@ -45,11 +45,17 @@ export function applyEnv(base: ConfigInput, env: Env): ConfigInput {
   });
   if (env.TRAIL_SINK_TIMEOUT_MS) config.sinkTimeoutMs = Number(env.TRAIL_SINK_TIMEOUT_MS);
   if (env.TRAIL_RETRY_AFTER) config.retryAfterSeconds = Number(env.TRAIL_RETRY_AFTER);
-  if (env.TRAIL_TRUST_PROXY || env.TRAIL_ANONYMIZE_IP) {
+  if (env.TRAIL_TRUST_PROXY) {
+    throw new Error(
+      'TRAIL_TRUST_PROXY was replaced by TRAIL_TRUSTED_PROXIES: list the CIDRs of your proxies, e.g. 10.0.0.0/8,127.0.0.1',
+    );
+  }
+  if (env.TRAIL_TRUSTED_PROXIES || env.TRAIL_ANONYMIZE_IP) {
     config.ip = { ...config.ip };
-    if (env.TRAIL_TRUST_PROXY) config.ip.trustProxy = flag(env.TRAIL_TRUST_PROXY);
+    if (env.TRAIL_TRUSTED_PROXIES) config.ip.trustedProxies = list(env.TRAIL_TRUSTED_PROXIES);
     if (env.TRAIL_ANONYMIZE_IP) config.ip.anonymize = flag(env.TRAIL_ANONYMIZE_IP);
   }
+  if (env.TRAIL_METRICS_TOKEN) config.metrics = { ...config.metrics, token: env.TRAIL_METRICS_TOKEN };
   if (env.TRAIL_DEDUP_CACHE) config.dedupCacheSize = Number(env.TRAIL_DEDUP_CACHE);
   if (env.TRAIL_DEMO) config.demo = flag(env.TRAIL_DEMO);
   else if (env.NODE_ENV === 'production') config.demo = false;

@@ -3,24 +3,45 @@ import { HttpError } from './errors.ts';
 const tooLarge = (limit: number, what: string) =>
   new HttpError(413, 'payload_too_large', `${what} exceeds the limit of ${limit} bytes`);
 
-/** Reads a stream into one buffer, failing as soon as it passes `limit` bytes. */
+/**
+ * Reads a stream into one buffer, failing as soon as it passes `limit` bytes or, with a timeout,
+ * once the whole stream has taken longer: a timer of its own rather than the server's timeouts,
+ * so that it holds on every runtime.
+ */
 async function readCapped(
   stream: ReadableStream<Uint8Array>,
   limit: number,
   what: string,
+  timeoutMs?: number,
 ): Promise<Uint8Array> {
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(limit, what);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired =
+    timeoutMs === undefined
+      ? undefined
+      : new Promise<never>((_, fail) => {
+          const late = new HttpError(
+            408,
+            'body_timeout',
+            `${what} did not arrive within ${timeoutMs / 1000} s`,
+          );
+          timer = setTimeout(() => fail(late), timeoutMs);
+        });
+  try {
+    for (;;) {
+      const { done, value } = await (expired ? Promise.race([reader.read(), expired]) : reader.read());
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) throw tooLarge(limit, what);
+      chunks.push(value);
     }
-    chunks.push(value);
+  } catch (error) {
+    await reader.cancel().catch(() => {});
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
   if (chunks.length === 1 && chunks[0]) return chunks[0];
   const out = new Uint8Array(size);
@@ -42,9 +63,11 @@ export interface JsonBody {
 
 /**
  * Reads a request body as JSON: plain or gzip, JSON or text/plain (sendBeacon). Both the body as
- * sent and the body once decompressed are capped at `limit`, so a gzip bomb stops early.
+ * sent and the body once decompressed are capped at `limit`, so a gzip bomb stops early; a body
+ * that takes longer than `timeoutMs` to arrive is refused with 408, so a slow sender holds nothing
+ * for long.
  */
-export async function readJsonBody(request: Request, limit: number): Promise<JsonBody> {
+export async function readJsonBody(request: Request, limit: number, timeoutMs: number): Promise<JsonBody> {
   const declared = Number(request.headers.get('content-length') ?? 0);
   if (declared > limit) throw tooLarge(limit, 'request body');
   if (!request.body) throw new HttpError(400, 'invalid_body', 'request body is empty');
@@ -56,7 +79,7 @@ export async function readJsonBody(request: Request, limit: number): Promise<Jso
       `Content-Encoding ${encoding} is not supported; use gzip`,
     );
   }
-  const sent = await readCapped(request.body, limit, 'request body');
+  const sent = await readCapped(request.body, limit, 'request body', timeoutMs);
   let bytes = sent;
   if (encoding !== 'identity') {
     const inflated = new Blob([sent as Uint8Array<ArrayBuffer>])

@@ -4,13 +4,24 @@ import { HttpError } from './errors.ts';
 /**
  * One signing scheme both ways, for signed sources sending to the collector and for the webhook
  * sink sending from it: `X-Trail-Timestamp: <unix seconds>` and
- * `X-Trail-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>." + the body as sent>`.
+ * `X-Trail-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<METHOD>.<path>." + the body as sent>`.
+ * Method and path are signed so that a body signed for one endpoint is refused at another.
  */
 export const TIMESTAMP_HEADER = 'X-Trail-Timestamp';
 export const SIGNATURE_HEADER = 'X-Trail-Signature';
 
 /** How far a signature's timestamp may be from the collector's clock before it counts as a replay. */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+/** What a signature covers besides its timestamp. */
+export interface SignedRequest {
+  /** Upper case, e.g. `POST`. */
+  method: string;
+  /** The URL path the request is sent to, without the query, e.g. `/v1/batch`. */
+  path: string;
+  /** The body exactly as sent: compressed when it is sent compressed. */
+  body: Uint8Array | string;
+}
 
 const encoder = new TextEncoder();
 const keys = new Map<string, Promise<CryptoKey>>();
@@ -31,38 +42,47 @@ const keyFor = (secret: string): Promise<CryptoKey> => {
   return key;
 };
 
-const signedBytes = (timestamp: string, body: Uint8Array | string): Uint8Array<ArrayBuffer> => {
-  const prefix = encoder.encode(`${timestamp}.`);
-  const bytes = typeof body === 'string' ? encoder.encode(body) : body;
+const signedBytes = (timestamp: string, request: SignedRequest): Uint8Array<ArrayBuffer> => {
+  const prefix = encoder.encode(`${timestamp}.${request.method.toUpperCase()}.${request.path}.`);
+  const bytes = typeof request.body === 'string' ? encoder.encode(request.body) : request.body;
   const data = new Uint8Array(prefix.length + bytes.length);
   data.set(prefix);
   data.set(bytes, prefix.length);
   return data;
 };
 
-/** The two headers that sign a body (compressed or not, exactly as sent) with a secret. */
+/** The two headers that sign a request with a secret. */
 export async function signatureHeaders(
   secret: string,
-  body: Uint8Array | string,
+  request: SignedRequest,
   now = Date.now(),
 ): Promise<Record<string, string>> {
   const timestamp = String(Math.floor(now / 1000));
-  const mac = await crypto.subtle.sign('HMAC', await keyFor(secret), signedBytes(timestamp, body));
+  const mac = await crypto.subtle.sign('HMAC', await keyFor(secret), signedBytes(timestamp, request));
   return { [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: `sha256=${toHex(mac)}` };
 }
 
-/** Refuses with 401 unless the headers sign exactly `body` with `secret`, within the tolerance. */
+/** A signature that passed: its MAC (lower-case hex) and until when its timestamp is accepted. */
+export interface VerifiedSignature {
+  mac: string;
+  expiresAt: number;
+}
+
+/**
+ * Refuses with 401 unless the headers sign exactly this request with `secret`, within the
+ * tolerance. Replays within the tolerance pass here: the caller remembers accepted signatures.
+ */
 export async function verifySignature(
   headers: Headers,
   secret: string,
-  body: Uint8Array,
+  request: SignedRequest,
   now: number,
-): Promise<void> {
+): Promise<VerifiedSignature> {
   const refuse = (why: string) => new HttpError(401, 'invalid_signature', why);
   const timestamp = headers.get(TIMESTAMP_HEADER) ?? '';
   const signature = headers.get(SIGNATURE_HEADER);
   if (!signature) throw refuse(`this source is signed: send ${TIMESTAMP_HEADER} and ${SIGNATURE_HEADER}`);
-  const mac = /^sha256=([0-9a-f]{64})$/i.exec(signature.trim())?.[1];
+  const mac = /^sha256=([0-9a-f]{64})$/i.exec(signature.trim())?.[1]?.toLowerCase();
   if (!mac) throw refuse(`${SIGNATURE_HEADER} must be sha256=<hex HMAC-SHA256>`);
   if (!/^\d{1,12}$/.test(timestamp))
     throw refuse(`${TIMESTAMP_HEADER} must be the signing time in unix seconds`);
@@ -73,7 +93,8 @@ export async function verifySignature(
   }
   const bytes = new Uint8Array(mac.match(/../g)?.map((pair) => parseInt(pair, 16)) ?? []);
   // subtle.verify compares in constant time, so a refusal tells nothing about the right MAC.
-  if (!(await crypto.subtle.verify('HMAC', await keyFor(secret), bytes, signedBytes(timestamp, body)))) {
-    throw refuse('signature does not match the body');
+  if (!(await crypto.subtle.verify('HMAC', await keyFor(secret), bytes, signedBytes(timestamp, request)))) {
+    throw refuse('signature does not match the method, path and body');
   }
+  return { mac, expiresAt: (Number(timestamp) + SIGNATURE_TOLERANCE_SECONDS) * 1000 };
 }

@@ -14,6 +14,8 @@ interface BunApi {
   serve(options: {
     hostname: string;
     port: number;
+    /** Seconds a connection may stay idle (no bytes either way); 255 at most. */
+    idleTimeout: number;
     fetch(request: Request, server: BunServer): Response | Promise<Response>;
   }): BunServer;
 }
@@ -30,6 +32,8 @@ const { config, logger, sink, app } = collector;
 const server = Bun.serve({
   hostname: config.host,
   port: config.port,
+  // Bun has no headers timeout of its own: a connection that sends nothing for this long is closed.
+  idleTimeout: Math.min(255, Math.ceil(config.http.headersTimeoutMs / 1000)),
   fetch: (request, srv) => app.fetch(request, { remoteAddress: srv.requestIP(request)?.address }),
 });
 logger.log('info', 'listening', { host: config.host, port: server.port, sinks: sink.name });

@@ -13,10 +13,21 @@ if (config.demo) {
     logger.log('warn', 'demo files missing; run npm run build:examples', { missing: missing.join(', ') });
 }
 
-const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
-  logger.log('info', 'listening', { host: config.host, port: info.port, sinks: sink.name });
-  if (config.demo) logger.log('info', 'demo', { shop: `http://${config.host}:${info.port}/shop/` });
-});
+const { headersTimeoutMs, bodyTimeoutMs } = config.http;
+const serverOptions = {
+  headersTimeout: headersTimeoutMs,
+  // Node's own limit on the whole request; the app answers 408 at bodyTimeoutMs before it.
+  requestTimeout: headersTimeoutMs + bodyTimeoutMs,
+  // Node checks both timeouts on this interval (30 s by default), which would stretch them.
+  connectionsCheckingInterval: Math.min(1000, headersTimeoutMs),
+};
+const server = serve(
+  { fetch: app.fetch, hostname: config.host, port: config.port, serverOptions },
+  (info) => {
+    logger.log('info', 'listening', { host: config.host, port: info.port, sinks: sink.name });
+    if (config.demo) logger.log('info', 'demo', { shop: `http://${config.host}:${info.port}/shop/` });
+  },
+);
 
 const shutdown = shutdownHandler(collector, {
   stop: () =>

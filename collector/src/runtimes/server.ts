@@ -4,6 +4,7 @@ import type { Config } from '../config/config.ts';
 import type { Env } from '../config/env.ts';
 import { openSqliteInsights, serverDebugger } from '../debugger/setup.ts';
 import { loadConfig } from '../config/load-file.ts';
+import { isLoopbackHost } from '../ingest/ip.ts';
 import { jsonLogger, type Logger } from '../ops/logger.ts';
 import { Metrics } from '../ops/metrics.ts';
 import { METRIC } from '../ops/names.ts';
@@ -47,7 +48,15 @@ export async function assemble(
     config,
     logger,
     sink,
-    app: createApp({ config, sink, metrics, logger, socketIp, debugger: debug }),
+    app: createApp({
+      config,
+      sink,
+      metrics,
+      logger,
+      socketIp,
+      loopbackOnly: isLoopbackHost(config.host),
+      debugger: debug,
+    }),
     closeStreams: debug ? () => debug.bus.closeAll() : undefined,
   };
 }
