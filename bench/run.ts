@@ -7,6 +7,7 @@ const SECTIONS: Record<string, () => Promise<{ default: Section }>> = {
   collector: () => import('./collector/throughput.ts'),
   sinks: () => import('./sinks/sink-throughput.ts'),
   growth: () => import('./collector/growth.ts'),
+  hostile: () => import('./hostile/hostile.ts'),
 };
 
 const wanted = process.argv.slice(2);

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { idCheckChar, luhnValid, makeLuhn } from '../../tests/support/pii-numbers.ts';
 import { DEFAULT_PII_EXEMPT_KEYS, maskPii, maskPiiDeep } from './pii.ts';
 
-// Property tests of the PII masker, with check digits from tests/support/pii-numbers.ts.
+// Property tests of the PII masker, with check digits from tests/support/pii-numbers.ts. Every run
+// draws new seeds; a failure prints its `{ seed, path }`. Replay it with
+// FC_SEED=<seed> npx vitest run sdk-core/src/pii.property.test.ts -t '<test name>'.
+if (process.env.FC_SEED) fc.configureGlobal({ seed: Number(process.env.FC_SEED) });
 
 const RUNS = { numRuns: 300 };
 
@@ -225,7 +228,40 @@ describe('maskPii is idempotent', () => {
     );
     fc.assert(
       fc.property(fc.array(token, { maxLength: 40 }), (parts) => check(parts.join(''))),
-      { numRuns: 3000 },
+      { numRuns: 10_000 },
+    );
+  });
+
+  it('for addresses whose domains hold numbers, as written and as masked', () => {
+    // Found at random once: `a***@a.aa-************0008-a.aa-***@a.aaa***@a.aa` lost its middle when
+    // masked again, as the stars of the card ended the domain early. Such addresses, one after another.
+    const number = fc.oneof(
+      cardArb.map((p) => p.written.replace(/\D/g, '')),
+      mobileArb.map((p) => p.written.replace(/\D/g, '')),
+    );
+    const label = fc.oneof(fc.constantFrom('a', 'aa', 'b1'), number, number.map(maskPii));
+    const domain = fc
+      .tuple(
+        fc.array(fc.tuple(label, fc.constantFrom('.', '-')), { minLength: 1, maxLength: 4 }),
+        fc.constantFrom('aa', 'com'),
+      )
+      .map(
+        ([labels, tld]) =>
+          labels.map(([l, sep]) => l + sep).join('') + (labels.at(-1)?.[1] === '.' ? '' : '.') + tld,
+      );
+    const address = fc
+      .tuple(
+        fc.constantFrom('a', 'a***', 'ab', '', '-', '.'),
+        fc.constantFrom('@', '%40'),
+        domain,
+        fc.constantFrom('', '-', '.', ' ', '_', '1', 'a'),
+      )
+      .map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(fc.array(address, { minLength: 1, maxLength: 4 }), (addresses) =>
+        check(addresses.join('')),
+      ),
+      { numRuns: 10_000 },
     );
   });
 
@@ -239,7 +275,7 @@ describe('maskPii is idempotent', () => {
     const joined = fc
       .array(fc.tuple(part, fc.constantFrom('', ' ', '-')), { minLength: 1, maxLength: 6 })
       .map((ps) => ps.map(([p, sep]) => p + sep).join(''));
-    fc.assert(fc.property(joined, check), { numRuns: 5000 });
+    fc.assert(fc.property(joined, check), { numRuns: 10_000 });
   });
 
   it('for text with embedded PII', () => {
@@ -259,21 +295,19 @@ const isPlain = (v: unknown): v is Record<string, unknown> =>
   Object.prototype.toString.call(v) === '[object Object]';
 
 /**
- * Checks `out` against `input` key by key: strings are `maskPii` of the input, values under exempt
- * keys are the very same values, everything else keeps its shape. Returns a reason or undefined.
+ * Checks `out` against the JSON value `input` key by key: strings are `maskPii` of the input but
+ * under an exempt key name, where they are unchanged; everything else keeps its value and shape.
+ * Returns a reason or undefined.
  */
-const mismatch = (
-  input: unknown,
-  out: unknown,
-  exempt: ReadonlySet<string>,
-  path = '$',
-): string | undefined => {
-  if (typeof input === 'string')
-    return out === maskPii(input) ? undefined : `${path}: string not masked as maskPii`;
+const mismatch = (input: unknown, out: unknown, path = '$', key = ''): string | undefined => {
+  if (typeof input === 'string') {
+    const expected = DEFAULT_PII_EXEMPT_KEYS.has(key) ? input : maskPii(input);
+    return out === expected ? undefined : `${path}: string not masked as maskPii`;
+  }
   if (Array.isArray(input)) {
     if (!Array.isArray(out) || out.length !== input.length) return `${path}: array shape changed`;
     for (let i = 0; i < input.length; i++) {
-      const m = mismatch(input[i], out[i], exempt, `${path}[${i}]`);
+      const m = mismatch(input[i], out[i], `${path}[${i}]`, String(i));
       if (m) return m;
     }
     return undefined;
@@ -284,12 +318,8 @@ const mismatch = (
     const keys = Object.keys(input);
     if (JSON.stringify(Object.keys(out)) !== JSON.stringify(keys)) return `${path}: keys changed`;
     for (const k of keys) {
-      if (exempt.has(k)) {
-        if (!Object.is(own(out, k), own(input, k))) return `${path}.${k}: exempt value changed`;
-      } else {
-        const m = mismatch(own(input, k), own(out, k), exempt, `${path}.${k}`);
-        if (m) return m;
-      }
+      const m = mismatch(own(input, k), own(out, k), `${path}.${k}`, k);
+      if (m) return m;
     }
     return undefined;
   }
@@ -314,7 +344,7 @@ const { tree } = fc.letrec<{ tree: unknown; leaf: unknown }>((tie) => ({
     textWithPii.map((t) => t.text),
     fc.string(),
     fc.integer(),
-    fc.double({ noNaN: true }),
+    fc.double({ noNaN: true, noDefaultInfinity: true }).filter((n) => !Object.is(n, -0)),
     fc.boolean(),
     fc.constant(null),
   ),
@@ -328,18 +358,14 @@ const { tree } = fc.letrec<{ tree: unknown; leaf: unknown }>((tie) => ({
       .map((entries) => JSON.parse(JSON.stringify(Object.fromEntries(entries))) as unknown),
   ),
 }));
-const exemptArb = fc.oneof(
-  fc.constant(DEFAULT_PII_EXEMPT_KEYS),
-  fc.subarray(KEYS).map((ks) => new Set(ks) as ReadonlySet<string>),
-);
 
 describe('maskPiiDeep', () => {
-  it('masks every non-exempt string as maskPii does and leaves exempt values untouched (same reference)', () => {
+  it('masks every string as maskPii does but those under exempt key names, and copies', () => {
     fc.assert(
-      fc.property(tree, exemptArb, (input, exempt) => {
+      fc.property(tree, (input) => {
         const before = JSON.stringify(input);
-        const out = exempt === DEFAULT_PII_EXEMPT_KEYS ? maskPiiDeep(input) : maskPiiDeep(input, exempt);
-        expect(mismatch(input, out, exempt)).toBeUndefined();
+        const out = maskPiiDeep(input);
+        expect(mismatch(input, out)).toBeUndefined();
         expect(JSON.stringify(input)).toBe(before); // the input is not mutated
       }),
       { numRuns: 500 },
@@ -356,18 +382,7 @@ describe('maskPiiDeep', () => {
     );
   });
 
-  it('never throws on JSON values and keeps them JSON-serialisable to the same shape', () => {
-    fc.assert(
-      fc.property(fc.jsonValue(), (input) => {
-        const out = maskPiiDeep(input);
-        expect(mismatch(input, out, DEFAULT_PII_EXEMPT_KEYS)).toBeUndefined();
-        expect(() => JSON.stringify(out)).not.toThrow();
-      }),
-      { numRuns: 500 },
-    );
-  });
-
-  it('never throws on anything (null prototypes, boxed values, dates, typed arrays, sparse arrays)', () => {
+  it('never throws on what JSON.stringify takes, and returns its JSON form with strings masked', () => {
     fc.assert(
       fc.property(
         fc.anything({
@@ -378,11 +393,12 @@ describe('maskPiiDeep', () => {
           withSparseArray: true,
           withMap: true,
           withSet: true,
-          withBigInt: true,
           withObjectString: true,
         }),
         (input) => {
-          expect(() => maskPiiDeep(input)).not.toThrow();
+          const json = JSON.stringify(input);
+          fc.pre(json !== undefined);
+          expect(mismatch(JSON.parse(json) as unknown, maskPiiDeep(input))).toBeUndefined();
         },
       ),
       { numRuns: 500 },

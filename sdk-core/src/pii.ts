@@ -2,21 +2,33 @@
 // dependencies, no platform globals, and no regex lookbehind, which older iOS WebKit (WeChat on iOS)
 // rejects at parse time, taking the whole bundle down.
 
-// `*` is allowed in the local part so that a masked address (`a***@x.com`) masks to itself.
-const EMAIL = /([\w.+-])[\w.+*-]*((?:@|%40)[a-z\d-]+(?:\.[a-z\d-]+)*\.[a-z]{2,})/gi;
-// Digits joined by single spaces or hyphens; the windows inside a run are classified one by one.
-const RUN = /\d(?:[ -]?\d)+(?:[Xx](?!\w))?/g;
+// Both patterns are linear: a match takes the whole run of the characters it reads, so no run is read
+// again from each of its characters (a pattern that backtracked to the end of a long word from each
+// of its letters made 30 KB cost seconds); where the digit pattern fails it reads at most 21.
+
+// An address: a run of local-part characters, read by a lookahead (which never backtracks) and then
+// consumed whole, with the `@domain` that may follow; a run of stars on its own is consumed too.
+// Leading stars are not part of the local part, whose first character is kept (group 1). `*` is a
+// local-part character so that a masked address (`a***@x.com`) masks to itself, and a domain
+// character so that masking a number in a domain (`x@138****8000.com`) cannot end the domain earlier
+// and hand what follows to the next address: masking must be idempotent.
+const EMAIL = /(?=(\**[\w.+-])([\w.+*-]*))\1\2((?:@|%40)[a-z\d*-]+(?:\.[a-z\d*-]+)*\.[a-z]{2,})?|\**/gi;
+// A run of at least 11 digits joined by single spaces or hyphens (no number masked below has fewer);
+// the windows inside a run are classified one by one. A URL escape (`%20`, `%40`) is matched on its
+// own, too short to mask: its digits are not part of a number, and an address's `%40` stays whole.
+const RUN = /%\w\w|\d(?:[ -]?\d){10,}(?:[Xx](?!\w))?/g;
 
 const idOk = (d: string): boolean => {
   let s = 0;
-  for (let i = 0; i < 17; i++) s += (d.charCodeAt(i) - 48) * ((1 << (17 - i)) % 11);
+  for (let i = 0; i < 17; i++) s += +(d[i] as string) * ((1 << (17 - i)) % 11);
   return '10X98765432'[s % 11] === (d[17] as string).toUpperCase();
 };
 
 const luhn = (d: string): boolean => {
   let s = 0;
-  for (let i = d.length, dbl = false; i--; dbl = !dbl) {
-    const v = (d.charCodeAt(i) - 48) * (dbl ? 2 : 1);
+  // Every second digit from the right doubled (k is 1, 2, 1, …), the digits of the product summed.
+  for (let i = d.length, k = 1; i--; k ^= 3) {
+    const v = +(d[i] as string) * k;
     s += v > 9 ? v - 9 : v;
   }
   return s % 10 === 0;
@@ -34,6 +46,8 @@ const mask = (w: string, n: number, head: number, tail: number): string => {
  * with 0). Matching the written form, not just the digits, keeps joined neighbours from passing.
  */
 const classify = (w: string): string | undefined => {
+  // Every pattern below is 11 to 23 characters long: a window outside that is not worth a regex.
+  if (w.length < 11 || w.length > 23) return;
   const d = w.replace(/[ -]/g, '');
   const n = d.length;
   if (/^\d{17}[\dXx]$/.test(w) && idOk(d)) return mask(w, n, 3, 1);
@@ -53,7 +67,7 @@ const maskRun = (run: string): string => {
     let j = Math.min(p.length - 1, i + 8);
     let hit: string | undefined;
     while (j > i && !(hit = classify(p.slice(i, j + 1).join('')))) j -= 2;
-    hit ??= classify(p[i] ?? '');
+    hit ??= classify(p[i] as string);
     out += (hit ?? p[i]) + (p[j + 1] ?? '');
     i = j + 2;
   }
@@ -62,42 +76,36 @@ const maskRun = (run: string): string => {
 
 /** Masks mobile numbers, emails, resident ID and bank card numbers anywhere in a string; idempotent. */
 export function maskPii(text: string): string {
-  // Each pattern runs only on text that can hold a match: an email needs an @ (else the pattern
-  // backtracks in quadratic time on long words), and every number masked below has at least 11
-  // digits in one run, which times, versions and most ids do not.
-  if (/@|%40/.test(text)) text = text.replace(EMAIL, '$1***$2');
-  return /\d(?:[ -]?\d){10}/.test(text)
-    ? text.replace(RUN, (m: string, o: number, s: string) =>
-        // Digits glued to letters are part of a token (a UUID, a hash), not a number on its own. Digits
-        // touching four stars are what is left of an earlier mask: masking them again could join them
-        // with a neighbour into a new match, and masking must be idempotent.
-        /\w/.test(s.charAt(o - 1) + s.charAt(o + m.length)) ||
-        /\*(?:[ -]?\*){3}[ -]?$/.test(s.slice(o < 8 ? 0 : o - 8, o)) ||
-        /^[ -]?\*(?:[ -]?\*){3}/.test(s.slice(o + m.length))
-          ? m
-          : maskRun(m),
-      )
-    : text;
+  // The address pattern matches every run of address characters: worth it only where there is an @.
+  if (/@|%40/.test(text))
+    text = text.replace(EMAIL, (m: string, kept: string, _: string, domain?: string) =>
+      domain ? kept + '***' + domain : m,
+    );
+  return text.replace(RUN, (m: string, o: number, s: string) =>
+    // Digits glued to word characters are part of a token (a UUID, a hash), not a number on its own;
+    // a URL escape before them is not. Digits touching four stars are what is left of an earlier
+    // mask: masking them again could join them with a neighbour into a new match, and masking must
+    // be idempotent.
+    /(?:(?:^.?|[^%].)\w|\*(?:[ -]?\*){3}[ -]?)$/.test(s.substring(o - 8, o)) ||
+    /^(?:\w|[ -]?\*(?:[ -]?\*){3})/.test(s.slice(o + m.length))
+      ? m
+      : maskRun(m),
+  );
 }
 
-/** Keys whose values are identifiers, not personal data, and are never masked by `maskPiiDeep`. */
+/** Keys whose string values are identifiers, not personal data, and are never masked by `maskPiiDeep`. */
 export const DEFAULT_PII_EXEMPT_KEYS: ReadonlySet<string> = new Set(
   'messageId anonymousId userId previousId groupId order_id product_id checkout_id cart_id sku share_id coupon promotion_id affiliation'.split(
     ' ',
   ),
 );
 
-const walk = (v: unknown, exempt: ReadonlySet<string> = DEFAULT_PII_EXEMPT_KEYS): unknown =>
-  typeof v === 'string'
-    ? maskPii(v)
-    : Array.isArray(v)
-      ? v.map((x) => walk(x, exempt))
-      : {}.toString.call(v) === '[object Object]'
-        ? // fromEntries defines properties, so an own `__proto__` key from JSON.parse stays data.
-          Object.fromEntries(
-            Object.entries(v as object).map(([k, x]) => [k, exempt.has(k) ? x : walk(x, exempt)]),
-          )
-        : v;
-
-/** Returns a copy of a JSON value with every string masked, except values under `exemptKeys`. */
-export const maskPiiDeep = walk as <T>(value: T, exemptKeys?: ReadonlySet<string>) => T;
+/**
+ * The SDKs' masking of an event before it is queued: a JSON copy of it with every string masked but
+ * those under an exempt key name, at any depth. The collector applies its own, stricter rule again
+ * before it stores (exempt paths, keys, numbers); this keeps PII from leaving the device.
+ */
+export const maskPiiDeep = <T>(value: T): T =>
+  JSON.parse(JSON.stringify(value), (k: string, v: unknown) =>
+    typeof v != 'string' || DEFAULT_PII_EXEMPT_KEYS.has(k) ? v : maskPii(v),
+  ) as T;

@@ -15,6 +15,7 @@ import {
 } from '../support/collector-process.ts';
 import { basic, post, trackEvent } from '../support/events.ts';
 
+const METRICS_TOKEN = 'conformance-metrics-token';
 const CHROME_UA =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
 
@@ -51,7 +52,7 @@ function conformance(runtime: Runtime): void {
       runtime,
       config: {
         sources: [
-          { writeKey: 'demo', allowedOrigins: ['*'] },
+          { writeKey: 'demo', name: 'demo', allowedOrigins: ['*'] },
           {
             writeKey: 'shop',
             name: 'web-shop',
@@ -60,6 +61,8 @@ function conformance(runtime: Runtime): void {
           },
         ],
         consent: { events: { 'Ad Clicked': 'marketing' } },
+        // A Worker is on the internet whatever its host: /metrics there always needs the token.
+        metrics: { token: METRICS_TOKEN },
         // No recent-id cache: a duplicate across requests must be caught by the store itself,
         // which is what differs between runtimes (better-sqlite3, bun:sqlite, node:sqlite, D1).
         dedupCacheSize: 0,
@@ -301,8 +304,9 @@ function conformance(runtime: Runtime): void {
   it('links identities only for events it stored, not for a resent duplicate', async () => {
     const identify = (timestamp: string) =>
       trackEvent({ type: 'identify', event: undefined, anonymousId: 'a-dup', userId: 'u-dup', timestamp });
-    const older = identify('2026-01-01T00:00:00.000Z');
-    const newer = identify('2026-02-01T00:00:00.000Z');
+    // Within the window of event times (limits.maxEventAgeDays), so stored as sent.
+    const older = identify(new Date(Date.now() - 2 * 86_400_000).toISOString());
+    const newer = identify(new Date(Date.now() - 86_400_000).toISOString());
     await post(`${c.url}/v1/batch`, { batch: [older] });
     await post(`${c.url}/v1/batch`, { batch: [newer] });
     const resent = (await (await post(`${c.url}/v1/batch`, { batch: [older] })).json()) as BatchResponse;
@@ -437,7 +441,9 @@ function conformance(runtime: Runtime): void {
     const ready = await fetch(`${c.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready' });
-    const text = await (await fetch(`${c.url}/metrics`)).text();
+    const text = await (
+      await fetch(`${c.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+    ).text();
     const value = (series: string) => Number(new RegExp(`^${series} (\\S+)$`, 'm').exec(text)?.[1]);
     expect(value('trail_events_accepted_total\\{source="demo"\\}')).toBeGreaterThan(10);
     expect(value('trail_events_rejected_total\\{source="demo"\\}')).toBeGreaterThanOrEqual(5);

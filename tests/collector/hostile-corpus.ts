@@ -286,13 +286,19 @@ const add = (c: HostileCase) => cases.push(c);
   });
   const lone = valid({ event: 'Lone \ud800 surrogate', properties: { s: '\udfff\ud800' } });
   add({
-    name: 'lone surrogate escapes ("\\ud800") are stored as sent',
+    name: 'lone surrogate escapes ("\\ud800") are stored as U+FFFD (valid UTF-8)',
     request: { body: rawBatch(JSON.stringify(lone)) },
     expect: {
       status: 200,
       accepted: 1,
       stored: [
-        { messageId: lone.messageId, fields: [{ path: ['properties', 's'], equals: '\udfff\ud800' }] },
+        {
+          messageId: lone.messageId,
+          fields: [
+            { path: ['event'], equals: 'Lone \ufffd surrogate' },
+            { path: ['properties', 's'], equals: '\ufffd\ufffd' },
+          ],
+        },
       ],
     },
   });
@@ -906,42 +912,36 @@ const add = (c: HostileCase) => cases.push(c);
   );
   const future = valid({ timestamp: '9999-12-31T23:59:59.000Z' });
   const past = valid({ timestamp: '1970-01-01T00:00:00.000Z' });
+  const receiptTime = (event: Ev) => ({
+    messageId: event.messageId,
+    timestampFromReceived: 0,
+    fields: [{ path: ['originalTimestamp'], equals: event.timestamp }],
+  });
   add({
-    name: 'year 9999 and 1970 timestamps without sentAt are kept as sent (nothing to correct them by)',
+    name: 'year 9999 and 1970 timestamps without sentAt are outside the window: stored at the receipt time',
     request: { body: { batch: [future, past] } },
-    expect: {
-      status: 200,
-      accepted: 2,
-      stored: [
-        {
-          messageId: future.messageId,
-          fields: [{ path: ['timestamp'], equals: '9999-12-31T23:59:59.000Z' }],
-        },
-        { messageId: past.messageId, fields: [{ path: ['timestamp'], equals: '1970-01-01T00:00:00.000Z' }] },
-      ],
-    },
+    expect: { status: 200, accepted: 2, stored: [receiptTime(future), receiptTime(past)] },
+  });
+  const farSentAt = valid({ timestamp: iso(NOW - 60_000), sentAt: '2999-01-01T00:00:00.000Z' });
+  add({
+    name: 'a sentAt centuries after its timestamp would date the event centuries back: stored at the receipt time',
+    request: { body: { batch: [farSentAt] } },
+    expect: { status: 200, accepted: 1, stored: [receiptTime(farSentAt)] },
   });
   const one = valid({ timestamp: '1' });
   const rfc = valid({ timestamp: new Date(NOW).toUTCString() });
+  const dateOnly = valid({ timestamp: iso(NOW).slice(0, 10) });
+  // A minute ago, written with an offset and no fraction.
+  const minuteAgo = Math.floor((NOW - 60_000) / 1000) * 1000;
+  const iso8601 = valid({ timestamp: `${iso(minuteAgo + 8 * 3_600_000).slice(0, 19)}+08:00` });
   add({
-    name: 'timestamps Date.parse accepts that are not ISO 8601 ("1", RFC 1123) are stored, normalised',
-    request: { body: { batch: [one, rfc] } },
+    name: 'timestamps Date.parse accepts that are not ISO 8601 date-times ("1", RFC 1123, a date alone) are refused',
+    request: { body: { batch: [one, rfc, dateOnly, iso8601] } },
     expect: {
       status: 200,
-      accepted: 2,
-      stored: [
-        {
-          messageId: one.messageId,
-          fields: [
-            { path: ['originalTimestamp'], equals: '1' },
-            { path: ['timestamp'], matches: /^200[01]-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/ },
-          ],
-        },
-        {
-          messageId: rfc.messageId,
-          fields: [{ path: ['timestamp'], equals: iso(Math.floor(NOW / 1000) * 1000) }],
-        },
-      ],
+      accepted: 1,
+      rejected: [0, 1, 2].map((index) => ({ index, reason: 'timestamp must be an ISO 8601 date string' })),
+      stored: [{ messageId: iso8601.messageId, fields: [{ path: ['timestamp'], equals: iso(minuteAgo) }] }],
     },
   });
   const garbageSentAt = valid({ timestamp: iso(NOW - 60_000) });

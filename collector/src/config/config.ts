@@ -1,6 +1,7 @@
-import { DEFAULT_PII_EXEMPT_KEYS } from '@trail/sdk-core/pii';
 import { CONSENT_CATEGORIES } from '@trail/sdk-core/protocol';
 import * as v from 'valibot';
+import { isProxyNetwork } from '../ingest/ip.ts';
+import { DEFAULT_PII_EXEMPT_PATHS, EXEMPT_PATH } from '../ingest/exempt-paths.ts';
 
 const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
 
@@ -12,8 +13,15 @@ const rateLimitSchema = v.object({
 });
 
 const sourceSchema = v.object({
-  /** Public key the SDKs send; identifies the source. */
-  writeKey: v.pipe(v.string(), v.minLength(1)),
+  /**
+   * Public key the SDKs send; identifies the source. The browser and mini-program SDKs send it in
+   * the URL as it is, so it is kept to characters that need no escaping there.
+   */
+  writeKey: v.pipe(
+    v.string(),
+    v.minLength(1),
+    v.regex(/^[\w.~-]+$/, 'must hold only letters, digits and . _ ~ - (it is sent in URLs)'),
+  ),
   /** Name stored with each event; defaults to the write key. */
   name: v.optional(v.string()),
   /** Origins browsers may send from; `*` allows any. */
@@ -31,11 +39,33 @@ const sourceSchema = v.object({
   rateLimit: v.optional(rateLimitSchema),
 });
 
+/** The name a source's events are stored under. */
+const storedName = (source: { writeKey: string; name?: string }): string => source.name ?? source.writeKey;
+const distinct = (values: readonly string[]): boolean => new Set(values).size === values.length;
+const repeated = (values: readonly string[]): string | undefined =>
+  values.find((value, i) => values.indexOf(value) !== i);
+
 /** Schema of the collector configuration, with every default filled in. */
 export const configSchema = v.object({
   host: v.optional(v.string(), '127.0.0.1'),
   port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)), 8080),
-  sources: v.optional(v.pipe(v.array(sourceSchema), v.minLength(1)), [{ writeKey: 'demo' }]),
+  sources: v.optional(
+    v.pipe(
+      v.array(sourceSchema),
+      v.minLength(1),
+      v.check(
+        (sources) => distinct(sources.map((s) => s.writeKey)),
+        (issue) => `write key "${repeated(issue.input.map((s) => s.writeKey))}" is given to two sources`,
+      ),
+      // Events are stored and deduplicated under this name: two sources sharing it would be one.
+      v.check(
+        (sources) => distinct(sources.map(storedName)),
+        (issue) =>
+          `two sources are stored as "${repeated(issue.input.map(storedName))}" (its name, or its write key when it has no name): give each source its own name`,
+      ),
+    ),
+    [{ writeKey: 'demo', name: 'demo' }],
+  ),
   /** Sink URLs, all written for every batch, e.g. `sqlite:./data/events.db`. */
   sinks: v.optional(v.pipe(v.array(v.string()), v.minLength(1)), ['sqlite:./data/events.db']),
   sinkTimeoutMs: v.optional(positiveInt, 5000),
@@ -47,13 +77,31 @@ export const configSchema = v.object({
       batchBytes: v.optional(positiveInt, 500 * 1024),
       eventBytes: v.optional(positiveInt, 32 * 1024),
       batchEvents: v.optional(positiveInt, 500),
+      /**
+       * Oldest an event time may be, after skew correction, in days before its receipt; an older
+       * (or a future) time is stored as the receipt time, the client's kept as `originalTimestamp`.
+       */
+      maxEventAgeDays: v.optional(v.pipe(positiveInt, v.maxValue(36_500)), 30),
     }),
     {},
   ),
   ip: v.optional(
     v.object({
-      /** Read the client IP from proxy headers (X-Forwarded-For, X-Real-IP, CF-Connecting-IP). */
-      trustProxy: v.optional(v.boolean(), false),
+      /**
+       * Proxies (CIDRs or addresses, e.g. `10.0.0.0/8`, `127.0.0.1`) whose headers are believed: from
+       * such a peer the client is the rightmost X-Forwarded-For address that is not a trusted proxy
+       * (else X-Real-IP, else CF-Connecting-IP). From any other peer those headers are ignored.
+       */
+      trustedProxies: v.optional(
+        v.array(v.pipe(v.string(), v.check(isProxyNetwork, 'must be a CIDR (10.0.0.0/8) or an address'))),
+        [],
+      ),
+      /** Replaced by `trustedProxies`: believing headers from anyone let any client forge its address. */
+      trustProxy: v.optional(
+        v.never(
+          'ip.trustProxy was replaced by ip.trustedProxies: list the CIDRs of your proxies, e.g. ["10.0.0.0/8"]',
+        ),
+      ),
       /** Keep only the network part: IPv4 /24, IPv6 /48. */
       anonymize: v.optional(v.boolean(), true),
     }),
@@ -71,17 +119,52 @@ export const configSchema = v.object({
   pii: v.optional(
     v.object({
       mask: v.optional(v.boolean(), true),
-      /** Keys whose values are ids, never masked. */
-      exemptKeys: v.optional(v.array(v.string()), [...DEFAULT_PII_EXEMPT_KEYS]),
+      /**
+       * Where ids live that are never masked: keys joined by `.`, `[]` for each item of an array,
+       * e.g. `properties.products[].sku`. Only that path: the same key elsewhere is masked.
+       */
+      exemptPaths: v.optional(
+        v.array(v.pipe(v.string(), v.regex(EXEMPT_PATH, 'must be a path like properties.products[].sku'))),
+        [...DEFAULT_PII_EXEMPT_PATHS],
+      ),
+      /** Replaced by `exemptPaths`: a bare key name exempted its values at any depth. */
+      exemptKeys: v.optional(
+        v.never('pii.exemptKeys was replaced by pii.exemptPaths: name each path, e.g. "properties.order_id"'),
+      ),
     }),
     {},
   ),
   rateLimit: v.optional(rateLimitSchema, {}),
   /**
-   * Requests read and stored at once; more are answered 503 with Retry-After before their body is
-   * read, so a slow sink cannot make memory grow without bound.
+   * Requests being stored at once, each counted from when its body is in (reading is bounded by
+   * `http`); more are answered 503 with Retry-After, so a slow sink cannot make memory grow
+   * without bound.
    */
   maxInFlight: v.optional(positiveInt, 256),
+  /** Deadlines and bounds on reading requests, so slow senders cannot hold the collector. */
+  http: v.optional(
+    v.object({
+      /** Time to send the request line and headers (Node; Bun closes connections idle this long). */
+      headersTimeoutMs: v.optional(positiveInt, 10_000),
+      /** Time to send the whole body once the headers are in; past it the answer is 408. */
+      bodyTimeoutMs: v.optional(positiveInt, 10_000),
+      /** Bodies received at once from one client address; more are answered 429 at once. */
+      maxReadsPerClient: v.optional(positiveInt, 8),
+      /** Bodies received at once from all clients; more are answered 503 at once. */
+      maxReads: v.optional(positiveInt, 512),
+    }),
+    {},
+  ),
+  metrics: v.optional(
+    v.object({
+      /**
+       * Bearer token /metrics requires. Unset, /metrics is open when the collector listens on
+       * loopback only, and closed otherwise (and always on Workers).
+       */
+      token: v.optional(v.pipe(v.string(), v.minLength(16, 'must be at least 16 characters'))),
+    }),
+    {},
+  ),
   /** How many recent messageIds the collector remembers to drop duplicates early. */
   dedupCacheSize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 100_000),
   logLevel: v.optional(v.picklist(['debug', 'info', 'warn', 'error']), 'info'),

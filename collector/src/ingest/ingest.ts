@@ -1,15 +1,19 @@
-import { maskPii, maskPiiDeep } from '@trail/sdk-core/pii';
+import { maskPii } from '@trail/sdk-core/pii';
 import type { BatchResponse, EventContext, RejectedEvent } from '@trail/sdk-core/protocol';
 import type { Config, SourceConfig } from '../config/config.ts';
 import type { IngestOutcome } from '../debugger/bus.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Metrics } from '../ops/metrics.ts';
-import { METRIC } from '../ops/names.ts';
+import { METRIC, sourceLabel } from '../ops/names.ts';
 import { consentAllows } from '../policy/consent.ts';
 import type { FailedEvent, Sink, StoredEvent } from '../sinks/sink.ts';
 import { BoundedMap } from '../util/bounded-map.ts';
+import { dedupKey } from '../util/dedup-key.ts';
+import { type TimeWindow, windowOfDays } from './clock.ts';
 import { enrich, type RequestFacts } from './enrich.ts';
-import { utf8Length } from './size.ts';
+import { type ExemptNode, exemptTree } from './exempt-paths.ts';
+import { scrub, wellFormed } from './mask.ts';
+import { StorageBudget, STORED_BYTES_FACTOR, STORED_BYTES_PER_EVENT, utf8Length } from './size.ts';
 import { validateEvent } from './validate.ts';
 
 /** Batch-level fields that apply to every event in it. */
@@ -19,7 +23,7 @@ export interface Envelope {
 }
 
 /** Everything one request asks the collector to store. */
-export interface IngestRequest extends Omit<RequestFacts, 'source'> {
+export interface IngestRequest extends Omit<RequestFacts, 'source' | 'window'> {
   source: SourceConfig;
   events: readonly unknown[];
   envelope: Envelope;
@@ -39,8 +43,9 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 /** A failed event's payload as text, cut short so one hostile event cannot bloat the store. */
 function failedPayload(text?: string): string {
   // No text when the event could not be serialized; String() of it could overflow the stack too.
+  // The text is of the scrubbed event (masked, well-formed); a cut may split a surrogate pair.
   const full = text ?? '(not serializable)';
-  return full.length > FAILED_PAYLOAD_LIMIT ? full.slice(0, FAILED_PAYLOAD_LIMIT) : full;
+  return full.length > FAILED_PAYLOAD_LIMIT ? wellFormed(full.slice(0, FAILED_PAYLOAD_LIMIT)) : full;
 }
 
 /**
@@ -68,6 +73,12 @@ function nestedDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
+/** Why an event that would take its request past the {@link StorageBudget} is refused. */
+const overBudget = (limit: number) =>
+  `event would take the request past its storage budget of ${limit} bytes: ${STORED_BYTES_FACTOR}× ` +
+  'what it sent of its stored events, batch context and User-Agent (both stored in every event), ' +
+  `plus ${STORED_BYTES_PER_EVENT} per event`;
+
 const serialize = (value: unknown): string | undefined => {
   try {
     return JSON.stringify(value);
@@ -91,7 +102,7 @@ function sharedContext(value: EventContext): SharedContext {
 
 /** What becomes of one event before deduplication. */
 type Verdict =
-  | { kind: 'keep'; event: StoredEvent }
+  | { kind: 'keep'; event: StoredEvent; text: string; bytes: number }
   | { kind: 'reject'; reason: string; text?: string }
   | { kind: 'consent'; event: unknown };
 
@@ -136,8 +147,10 @@ function outcomeOf(
  * then hands them to the sink and only reports success once the sink acknowledged them.
  */
 export class Ingestor {
+  /** Recently stored events by {@link dedupKey}. */
   private readonly recent: BoundedMap<string, true>;
-  private readonly exempt: ReadonlySet<string>;
+  private readonly exempt: ExemptNode;
+  private readonly window: TimeWindow;
 
   constructor(
     private readonly config: Config,
@@ -147,7 +160,8 @@ export class Ingestor {
     private readonly observer?: OutcomeObserver,
   ) {
     this.recent = new BoundedMap(config.dedupCacheSize);
-    this.exempt = new Set(config.pii.exemptKeys);
+    this.exempt = exemptTree(config.pii.exemptPaths);
+    this.window = windowOfDays(config.limits.maxEventAgeDays);
   }
 
   /** Stores what is valid in a request. Throws (a SinkError) only when the sink failed. */
@@ -157,6 +171,7 @@ export class Ingestor {
       ...request,
       source: source.name ?? source.writeKey,
       sentAt: envelope.sentAt,
+      window: this.window,
       userAgent: request.userAgent && this.config.pii.mask ? maskPii(request.userAgent) : request.userAgent,
     };
     const receivedAt = new Date(request.receivedAt).toISOString();
@@ -168,24 +183,38 @@ export class Ingestor {
     let duplicates = 0;
     const observing = this.observer?.active === true;
     const outcomes: IngestOutcome[] = [];
+    // Made fit to store in place, once: every event (a refused one too, kept in failed_events) and
+    // the batch context, once for all the events it goes into.
+    const { mask } = this.config.pii;
+    scrub(request.events, mask, { items: this.exempt });
+    if (envelope.context) scrub(envelope.context, mask, this.exempt.keys?.get('context'));
     const shared = envelope.context ? sharedContext(envelope.context) : undefined;
+    const budget = new StorageBudget((shared?.bytes ?? 0) + utf8Length(facts.userAgent ?? ''));
+    const refuse = (index: number, raw: unknown, reason: string, text?: string) => {
+      const messageId = isObject(raw) && typeof raw.messageId === 'string' ? raw.messageId : undefined;
+      rejected.push({ index, messageId, reason });
+      const payload = failedPayload(text);
+      failed.push({ receivedAt, source: facts.source, messageId, reason, payload });
+      if (observing) outcomes.push(outcomeOf('rejected', facts.source, receivedAt, raw, reason, payload));
+    };
 
     for (const [index, raw] of request.events.entries()) {
       const verdict = this.judge(raw, source, facts, shared);
       if (verdict.kind === 'reject') {
-        const messageId = isObject(raw) && typeof raw.messageId === 'string' ? raw.messageId : undefined;
-        rejected.push({ index, messageId, reason: verdict.reason });
-        const payload = failedPayload(verdict.text);
-        failed.push({ receivedAt, source: facts.source, messageId, reason: verdict.reason, payload });
-        if (observing)
-          outcomes.push(outcomeOf('rejected', facts.source, receivedAt, raw, verdict.reason, payload));
+        refuse(index, raw, verdict.reason, verdict.text);
       } else if (verdict.kind === 'consent') {
         droppedByConsent++;
         if (observing)
           outcomes.push(outcomeOf('consent', facts.source, receivedAt, verdict.event, 'no consent'));
-      } else if (this.recent.has(verdict.event.messageId) || inBatch.has(verdict.event.messageId)) {
+      } else if (
+        this.recent.has(dedupKey(facts.source, verdict.event.messageId)) ||
+        inBatch.has(verdict.event.messageId)
+      ) {
         duplicates++;
         if (observing) outcomes.push(outcomeOf('duplicate', facts.source, receivedAt, verdict.event));
+      } else if (!budget.take(verdict.bytes, utf8Length(serialize(verdict.event) ?? ''))) {
+        // Kept as the client sent it: the merged context is what would not fit.
+        refuse(index, raw, overBudget(budget.limitWith(verdict.bytes)), verdict.text);
       } else {
         inBatch.add(verdict.event.messageId);
         events.push(verdict.event);
@@ -193,7 +222,7 @@ export class Ingestor {
       }
     }
 
-    const labels = { source: facts.source };
+    const labels = { source: await sourceLabel(source) };
     let alreadyStored = 0;
     if (events.length > 0 || failed.length > 0) {
       try {
@@ -209,7 +238,7 @@ export class Ingestor {
         throw error;
       }
       // Remember ids only once stored: remembering a failed write's ids would drop its retry.
-      for (const event of events) this.recent.set(event.messageId, true);
+      for (const event of events) this.recent.set(dedupKey(facts.source, event.messageId), true);
     }
     for (const outcome of outcomes) this.observer?.publish(outcome);
     const accepted = events.length - alreadyStored;
@@ -221,7 +250,7 @@ export class Ingestor {
     return { success: true, accepted, duplicates, droppedByConsent, rejected };
   }
 
-  /** Depth, size, shape and consent checks, then enrichment and masking of one event. */
+  /** Depth, size, shape and consent checks, then enrichment of one (scrubbed) event. */
   private judge(raw: unknown, source: SourceConfig, facts: RequestFacts, shared?: SharedContext): Verdict {
     const tooDeep = `event is nested deeper than ${MAX_EVENT_DEPTH} levels`;
     if (nestedDeeperThan(raw, MAX_EVENT_DEPTH))
@@ -248,9 +277,6 @@ export class Ingestor {
     if (!validation.ok) return { kind: 'reject', reason: validation.reason, text };
     if (!consentAllows(validation.event, source, this.config.consent))
       return { kind: 'consent', event: validation.event };
-    // Masked before enrichment: what the server adds (times, parsed user agent, IP) holds no PII
-    // the client sent, and scanning it would cost a third more.
-    const event = this.config.pii.mask ? maskPiiDeep(validation.event, this.exempt) : validation.event;
-    return { kind: 'keep', event: enrich(event, facts) };
+    return { kind: 'keep', event: enrich(validation.event, facts), text, bytes };
   }
 }
