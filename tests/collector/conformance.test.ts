@@ -118,12 +118,12 @@ function conformance(runtime: Runtime): void {
       expect(row(messageId).type).toBe(type);
     }
     const links = c.query(
-      'SELECT anonymous_id, user_id FROM identities WHERE user_id = ? ORDER BY anonymous_id',
+      'SELECT source, anonymous_id, user_id FROM identities WHERE user_id = ? ORDER BY anonymous_id',
       'u-single',
     );
     expect(links).toEqual([
-      { anonymous_id: 'a-older', user_id: 'u-single' },
-      { anonymous_id: 'a-single', user_id: 'u-single' },
+      { source: 'demo', anonymous_id: 'a-older', user_id: 'u-single' },
+      { source: 'demo', anonymous_id: 'a-single', user_id: 'u-single' },
     ]);
   });
 
@@ -311,9 +311,9 @@ function conformance(runtime: Runtime): void {
     await post(`${c.url}/v1/batch`, { batch: [newer] });
     const resent = (await (await post(`${c.url}/v1/batch`, { batch: [older] })).json()) as BatchResponse;
     expect(resent).toMatchObject({ accepted: 0, duplicates: 1 });
-    expect(c.query('SELECT first_seen, last_seen FROM identities WHERE user_id = ?', 'u-dup')).toEqual([
-      { first_seen: older.timestamp, last_seen: newer.timestamp },
-    ]);
+    expect(
+      c.query('SELECT source, first_seen, last_seen FROM identities WHERE user_id = ?', 'u-dup'),
+    ).toEqual([{ source: 'demo', first_seen: older.timestamp, last_seen: newer.timestamp }]);
   });
 
   it('corrects a client clock that is a day off and keeps the original timestamp', async () => {

@@ -1,6 +1,7 @@
 // One source cannot suppress or overwrite another's events: dedup is per source, in the collector's
-// recent-id cache and in the store, also in a store made before it was. Two sources may not share
-// the name their events are stored under.
+// recent-id cache and in the store, also in a store made before it was. Identity links belong to the
+// source whose events made them, so one source cannot move or extend another's identity graph. Two
+// sources may not share the name their events are stored under.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,17 @@ interface Row {
   message_id: string;
   event: string;
 }
+
+interface Link {
+  source: string;
+  anonymous_id: string;
+  user_id: string;
+  first_seen: string;
+  last_seen: string;
+}
+
+const DAY_MS = 86_400_000;
+const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
 
 const secret = randomBytes(24).toString('base64url');
 const config = {
@@ -42,6 +54,16 @@ const answer = async (res: Response) => {
   expect(res.status).toBe(200);
   return (await res.json()) as BatchResponse;
 };
+
+const linksOf = (c: CollectorProcess, userId: string) =>
+  c.query<Link>(
+    `SELECT source, anonymous_id, user_id, first_seen, last_seen FROM identities WHERE user_id = ?
+     ORDER BY source, anonymous_id`,
+    userId,
+  );
+
+const identify = (anonymousId: string, userId: string, timestamp: string) =>
+  trackEvent({ type: 'identify', event: undefined, anonymousId, userId, timestamp });
 
 const rowsOf = (c: CollectorProcess, ids: readonly string[]) =>
   c
@@ -97,6 +119,55 @@ describe('a public source and a signed one', () => {
     expect(rowsOf(c, ids)).toEqual(
       [...ids].sort().flatMap((id) => [`billing:${id}:Order Refunded`, `demo:${id}:Forged`]),
     );
+  });
+
+  it("cannot move or extend the signed source's identity links", async () => {
+    const anon = `anon-${randomUUID()}`;
+    const user = `user-${randomUUID()}`;
+    const attacker = `attacker-${randomUUID()}`;
+    const real = identify(anon, user, daysAgo(1));
+    expect(await answer(await postSigned(c, [real]))).toMatchObject({ accepted: 1 });
+
+    // Before links had a source, this moved billing's last_seen 19 days before its first_seen and
+    // added attacker → user to billing's user.
+    const backdated = identify(anon, user, daysAgo(20));
+    const alias = trackEvent({ type: 'alias', event: undefined, previousId: attacker, userId: user });
+    expect(await answer(await post(`${c.url}/v1/batch`, { batch: [backdated, alias] }))).toMatchObject({
+      accepted: 2,
+    });
+
+    const link = (source: string, anonymousId: string, timestamp?: string): Partial<Link> => ({
+      source,
+      anonymous_id: anonymousId,
+      user_id: user,
+      first_seen: timestamp,
+      last_seen: timestamp,
+    });
+    expect(linksOf(c, user)).toEqual([
+      link('billing', anon, real.timestamp),
+      link('demo', anon, backdated.timestamp),
+      link('demo', attacker, alias.timestamp),
+    ]);
+  });
+
+  it("only widens a link's times: an event dated earlier does not move last_seen back", async () => {
+    const anon = `anon-${randomUUID()}`;
+    const user = `user-${randomUUID()}`;
+    const newer = identify(anon, user, daysAgo(2));
+    const older = identify(anon, user, daysAgo(5));
+    const middle = identify(anon, user, daysAgo(3));
+    for (const e of [newer, older, middle]) {
+      expect(await answer(await postSigned(c, [e]))).toMatchObject({ accepted: 1 });
+    }
+    expect(linksOf(c, user)).toEqual([
+      {
+        source: 'billing',
+        anonymous_id: anon,
+        user_id: user,
+        first_seen: older.timestamp,
+        last_seen: newer.timestamp,
+      },
+    ]);
   });
 });
 
@@ -168,6 +239,84 @@ CREATE INDEX events_timestamp ON events (timestamp);`);
         "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'",
       );
       expect(indexes.map((i) => i.name)).toContain('events_timestamp');
+    } finally {
+      await c.stop();
+    }
+  });
+});
+
+describe('identity links in a store made before they had a source', () => {
+  it('gives each old link to the sources whose events made it, with their own times', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trail-tenancy-links-'));
+    mkdirSync(join(dir, 'data'));
+    const old = new Database(join(dir, 'data/events.db'));
+    // Both tables as the first versions created them.
+    old.exec(`PRAGMA journal_mode = WAL;
+CREATE TABLE events (
+  message_id   TEXT NOT NULL UNIQUE,
+  type         TEXT NOT NULL,
+  event        TEXT,
+  anonymous_id TEXT,
+  user_id      TEXT,
+  source       TEXT NOT NULL,
+  timestamp    TEXT NOT NULL,
+  received_at  TEXT NOT NULL,
+  payload      TEXT NOT NULL
+);
+CREATE TABLE identities (
+  anonymous_id TEXT NOT NULL,
+  user_id      TEXT NOT NULL,
+  first_seen   TEXT NOT NULL,
+  last_seen    TEXT NOT NULL,
+  PRIMARY KEY (anonymous_id, user_id)
+);`);
+    const [t0, t1, t2, t3, t4, t5] = [
+      daysAgo(20),
+      daysAgo(9),
+      daysAgo(8),
+      daysAgo(7),
+      daysAgo(6),
+      daysAgo(5),
+    ];
+    const event = old.prepare(
+      `INSERT INTO events (message_id, type, anonymous_id, user_id, source, timestamp, received_at, payload)
+       VALUES (?, ?, ?, 'u-1', ?, ?, ?, ?)`,
+    );
+    event.run('m-1', 'identify', 'anon-1', 'billing', t1, t1, '{}');
+    event.run('m-2', 'identify', 'anon-1', 'billing', t3, t3, '{}');
+    event.run('m-3', 'identify', 'anon-1', 'demo', t0, t3, '{}');
+    event.run('m-4', 'alias', null, 'demo', t2, t2, JSON.stringify({ previousId: 'attacker-1' }));
+    const link = old.prepare('INSERT INTO identities VALUES (?, ?, ?, ?)');
+    // What the shared links looked like: demo's backdated identify moved billing's last_seen.
+    link.run('anon-1', 'u-1', t1, t0);
+    link.run('attacker-1', 'u-1', t2, t2);
+    // A link whose events are no longer stored.
+    link.run('anon-9', 'u-1', t4, t5);
+    old.close();
+
+    const c = await startCollector({ config, env, dir });
+    try {
+      expect(linksOf(c, 'u-1')).toEqual([
+        { source: '(unattributed)', anonymous_id: 'anon-9', user_id: 'u-1', first_seen: t4, last_seen: t5 },
+        { source: 'billing', anonymous_id: 'anon-1', user_id: 'u-1', first_seen: t1, last_seen: t3 },
+        { source: 'demo', anonymous_id: 'anon-1', user_id: 'u-1', first_seen: t0, last_seen: t0 },
+        { source: 'demo', anonymous_id: 'attacker-1', user_id: 'u-1', first_seen: t2, last_seen: t2 },
+      ]);
+      // New links go to their own source, leaving billing's as they were.
+      const again = identify('anon-1', 'u-1', daysAgo(1));
+      expect(await answer(await post(`${c.url}/v1/batch`, { batch: [again] }))).toMatchObject({
+        accepted: 1,
+      });
+      expect(linksOf(c, 'u-1').filter((l) => l.anonymous_id === 'anon-1')).toEqual([
+        { source: 'billing', anonymous_id: 'anon-1', user_id: 'u-1', first_seen: t1, last_seen: t3 },
+        {
+          source: 'demo',
+          anonymous_id: 'anon-1',
+          user_id: 'u-1',
+          first_seen: t0,
+          last_seen: again.timestamp,
+        },
+      ]);
     } finally {
       await c.stop();
     }

@@ -15,6 +15,18 @@ const table = `trail_test_${randomUUID().slice(0, 8)}`;
 const sinkUrl = `${SERVER}?table=${table}`;
 /** A table as versions before per-source dedup created it, with message_id alone as its key. */
 const legacy = `${table}_legacy`;
+/** Tables as the first versions created them: identity links without a source, too. */
+const unsourced = `${table}_unsourced`;
+const DAY_MS = 86_400_000;
+const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
+
+interface LinkRow {
+  source: string;
+  anonymous_id: string;
+  user_id: string;
+  first_seen: Date;
+  last_seen: Date;
+}
 
 interface EventRow {
   message_id: string;
@@ -33,6 +45,16 @@ interface EventRow {
 
 describe('postgres sink', () => {
   const db = new pg.Client({ connectionString: SERVER });
+  /** A user's links as `source anonymousId first_seen last_seen`, times as sent. */
+  const linksOf = async (events: string, userId: string) =>
+    (
+      await db.query<LinkRow>(
+        `SELECT * FROM ${events}_identities WHERE user_id = $1 ORDER BY source, anonymous_id COLLATE "C"`,
+        [userId],
+      )
+    ).rows.map(
+      (l) => `${l.source} ${l.anonymous_id} ${l.first_seen.toISOString()} ${l.last_seen.toISOString()}`,
+    );
   const rows = async (ids: readonly string[]) =>
     (
       await db.query<EventRow>(
@@ -47,6 +69,7 @@ describe('postgres sink', () => {
   afterAll(async () => {
     await db.query(`DROP TABLE IF EXISTS ${table}, ${table}_failed, ${table}_identities`);
     await db.query(`DROP TABLE IF EXISTS ${legacy}, ${legacy}_failed, ${legacy}_identities`);
+    await db.query(`DROP TABLE IF EXISTS ${unsourced}, ${unsourced}_failed, ${unsourced}_identities`);
     await db.end();
   });
 
@@ -114,11 +137,11 @@ describe('postgres sink', () => {
         { source: 'demo', message_id: 'bad-1', reason: 'event is required', payload: expect.any(String) },
       ]);
       const links = await db.query(
-        `SELECT anonymous_id, user_id FROM ${table}_identities WHERE user_id = 'u-1' ORDER BY anonymous_id`,
+        `SELECT source, anonymous_id, user_id FROM ${table}_identities WHERE user_id = 'u-1' ORDER BY anonymous_id`,
       );
       expect(links.rows).toEqual([
-        { anonymous_id: 'a-old', user_id: 'u-1' },
-        { anonymous_id: 'anon-1', user_id: 'u-1' },
+        { source: 'demo', anonymous_id: 'a-old', user_id: 'u-1' },
+        { source: 'demo', anonymous_id: 'anon-1', user_id: 'u-1' },
       ]);
     } finally {
       await c.stop();
@@ -171,6 +194,97 @@ describe('postgres sink', () => {
         { source: 'demo', event: 'Old' },
         { source: 'other', event: 'Again' },
       ]);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it("keeps each source's identity links apart and only widens their times", async () => {
+    const c = await startCollector({
+      config: { sinks: [sinkUrl], sources: [{ writeKey: 'demo' }, { writeKey: 'other' }] },
+    });
+    try {
+      const user = `user-${randomUUID()}`;
+      const identify = (timestamp: string, anonymousId = 'anon-1') =>
+        trackEvent({ type: 'identify', event: undefined, anonymousId, userId: user, timestamp });
+      const send = async (writeKey: string, batch: unknown[]) => {
+        const res = await post(`${c.url}/v1/batch`, { batch }, { authorization: basic(writeKey) });
+        expect(await res.json()).toMatchObject({ accepted: batch.length });
+      };
+      const [newer, older, backdated] = [daysAgo(1), daysAgo(3), daysAgo(20)];
+      await send('demo', [identify(newer)]);
+      // Another source's backdated identify and alias, then demo's own older one.
+      const alias = trackEvent({ type: 'alias', event: undefined, previousId: 'attacker-1', userId: user });
+      await send('other', [identify(backdated), alias]);
+      await send('demo', [identify(older)]);
+      expect(await linksOf(table, user)).toEqual([
+        `demo anon-1 ${older} ${newer}`,
+        `other anon-1 ${backdated} ${backdated}`,
+        `other attacker-1 ${alias.timestamp} ${alias.timestamp}`,
+      ]);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('gives the links of an identities table without a source to the sources whose events made them', async () => {
+    await db.query(`CREATE TABLE ${unsourced} (
+      message_id text PRIMARY KEY, type text NOT NULL, event text, anonymous_id text, user_id text,
+      source text NOT NULL, "timestamp" timestamptz NOT NULL, received_at timestamptz NOT NULL,
+      properties jsonb, traits jsonb, context jsonb, payload jsonb NOT NULL)`);
+    await db.query(`CREATE TABLE ${unsourced}_identities (
+      anonymous_id text NOT NULL, user_id text NOT NULL, first_seen timestamptz NOT NULL,
+      last_seen timestamptz NOT NULL, PRIMARY KEY (anonymous_id, user_id))`);
+    const [t0, t1, t2, t3, t4, t5] = [
+      daysAgo(20),
+      daysAgo(9),
+      daysAgo(8),
+      daysAgo(7),
+      daysAgo(6),
+      daysAgo(5),
+    ];
+    const event = (type: string, anonymousId: string | null, source: string, at: string, payload = {}) =>
+      db.query(
+        `INSERT INTO ${unsourced} (message_id, type, anonymous_id, user_id, source, "timestamp", received_at, payload)
+         VALUES ($1, $2, $3, 'u-1', $4, $5, $5, $6)`,
+        [randomUUID(), type, anonymousId, source, at, payload],
+      );
+    await event('identify', 'anon-1', 'billing', t1);
+    await event('identify', 'anon-1', 'billing', t3);
+    await event('identify', 'anon-1', 'demo', t0);
+    await event('alias', 'anon-1', 'demo', t2, { previousId: 'attacker-1' });
+    await event('track', 'anon-1', 'demo', t4);
+    const link = (anonymousId: string, first: string, last: string) =>
+      db.query(`INSERT INTO ${unsourced}_identities VALUES ($1, 'u-1', $2, $3)`, [anonymousId, first, last]);
+    await link('anon-1', t1, t0); // demo's backdated identify had moved billing's last_seen
+    await link('attacker-1', t2, t2);
+    await link('anon-9', t4, t5); // its events are no longer stored
+
+    const c = await startCollector({
+      config: {
+        sinks: [`${SERVER}?table=${unsourced}`],
+        sources: [{ writeKey: 'demo' }, { writeKey: 'billing' }],
+      },
+    });
+    try {
+      const key = await db.query<{ column: string }>(
+        `SELECT a.attname AS column FROM pg_constraint c
+         JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
+         WHERE c.conrelid = $1::regclass AND c.contype = 'p' ORDER BY array_position(c.conkey, a.attnum)`,
+        [`${unsourced}_identities`],
+      );
+      expect(key.rows.map((r) => r.column)).toEqual(['source', 'anonymous_id', 'user_id']);
+      expect(await linksOf(unsourced, 'u-1')).toEqual([
+        `(unattributed) anon-9 ${t4} ${t5}`,
+        `billing anon-1 ${t1} ${t3}`,
+        `demo anon-1 ${t0} ${t0}`,
+        `demo attacker-1 ${t2} ${t2}`,
+      ]);
+      const later = trackEvent({ type: 'identify', event: undefined, anonymousId: 'anon-1', userId: 'u-1' });
+      const res = await post(`${c.url}/v1/batch`, { batch: [later] });
+      expect(await res.json()).toMatchObject({ accepted: 1 });
+      expect(await linksOf(unsourced, 'u-1')).toContain(`demo anon-1 ${t0} ${later.timestamp}`);
+      expect(await linksOf(unsourced, 'u-1')).toContain(`billing anon-1 ${t1} ${t3}`);
     } finally {
       await c.stop();
     }

@@ -1,16 +1,14 @@
 import type { Sink, SinkBatch } from './sink.ts';
 import {
-  EVENTS_TABLE_SQL,
   eventRow,
   failedRow,
   identityRow,
   INSERT_EVENT,
   INSERT_FAILED,
   LINK_IDENTITY_IF_INSERTED,
-  needsRekey,
-  REKEY_EVENTS,
+  schemaStatements,
   type SqlValue,
-  SQLITE_SCHEMA,
+  TABLES_SQL,
 } from './sqlite-schema.ts';
 
 /** What a D1 statement answers; the fields the sink reads (`@cloudflare/workers-types` D1Result fits). */
@@ -35,16 +33,15 @@ export interface D1DatabaseLike {
  * The embedded store on Cloudflare Workers: the same tables, statements and semantics as the SQLite
  * store, over a D1 binding. A batch is one `db.batch()` call, which D1 runs as one transaction, so
  * events, failed events and identity links are stored together or not at all; duplicates are the
- * event INSERTs whose `meta.changes` is 0. The schema is created on first use, and an events table
- * from before per-source dedup is rebuilt then.
+ * event INSERTs whose `meta.changes` is 0. The schema is created on first use, and tables an
+ * earlier version made differently are rebuilt then (see `schemaStatements`).
  */
 export function d1Sink(db: D1DatabaseLike, name = 'd1'): Sink {
   let schema: Promise<void> | undefined;
   const ensureSchema = () => {
     schema ??= (async () => {
-      const table = (await db.prepare(EVENTS_TABLE_SQL).first()) as { sql?: unknown } | null;
-      // A batch is one transaction: the rebuilt table and the schema come together or not at all.
-      const statements = needsRekey(table?.sql) ? [...REKEY_EVENTS, ...SQLITE_SCHEMA] : SQLITE_SCHEMA;
+      const statements = schemaStatements(await db.prepare(TABLES_SQL).first());
+      // A batch is one transaction: the rebuilt tables and the schema come together or not at all.
       await db.batch(statements.map((statement) => db.prepare(statement)));
     })().catch((error: unknown) => {
       schema = undefined; // try again on the next write

@@ -7,6 +7,13 @@ export function eventName(event: StoredEvent): string | null {
   return null;
 }
 
+/**
+ * The source of an identity link kept from a store made before links had one, when no stored
+ * identify or alias event tells which source made it. No write key can be this (parentheses are
+ * not allowed in one), so it names no real source unless a source is configured with this name.
+ */
+export const UNATTRIBUTED_SOURCE = '(unattributed)';
+
 /** The anonymous → known pair an identify or alias event establishes, if any. */
 export function identityLink(event: StoredEvent): [string, string] | undefined {
   if (event.type === 'alias' && event.userId) return [event.previousId, event.userId];

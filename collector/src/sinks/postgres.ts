@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { eventName, identityLink, intParam, withoutParams } from './fields.ts';
+import { eventName, identityLink, intParam, UNATTRIBUTED_SOURCE, withoutParams } from './fields.ts';
 import type { Sink, SinkBatch, StoredEvent } from './sink.ts';
 
 /** Options of the PostgreSQL sink. */
@@ -46,6 +46,7 @@ function quoted(table: string, suffix = ''): string {
 
 function schemaSql(table: string): string {
   const events = quoted(table);
+  const identities = quoted(table, '_identities');
   const bare = (suffix: string) => `"${table.split('.').pop()}${suffix}"`;
   return `
 SELECT pg_advisory_xact_lock(hashtext('trail:schema'));
@@ -85,18 +86,48 @@ CREATE TABLE IF NOT EXISTS ${quoted(table, '_failed')} (
   reason      text NOT NULL,
   payload     text NOT NULL
 );
-CREATE TABLE IF NOT EXISTS ${quoted(table, '_identities')} (
+CREATE TABLE IF NOT EXISTS ${identities} (
+  source       text NOT NULL,
   anonymous_id text NOT NULL,
   user_id      text NOT NULL,
   first_seen   timestamptz NOT NULL,
   last_seen    timestamptz NOT NULL,
-  PRIMARY KEY (anonymous_id, user_id)
-);`;
+  PRIMARY KEY (source, anonymous_id, user_id)
+);
+-- A table from before links belonged to a source let any source move or extend another's links.
+-- Each old link goes to every source whose stored identify or alias event made it, with the times
+-- of that source's events; a link no stored event explains keeps its times, under a placeholder.
+DO $$
+DECLARE old_key text;
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_attribute
+                 WHERE attrelid = '${identities}'::regclass AND attname = 'source' AND NOT attisdropped) THEN
+    SELECT conname INTO old_key FROM pg_constraint WHERE conrelid = '${identities}'::regclass AND contype = 'p';
+    IF old_key IS NOT NULL THEN
+      EXECUTE format('ALTER TABLE ${identities} DROP CONSTRAINT %I', old_key);
+    END IF;
+    ALTER TABLE ${identities} ADD COLUMN source text;
+    INSERT INTO ${identities} (source, anonymous_id, user_id, first_seen, last_seen)
+      SELECT e.source, e.anonymous_id, e.user_id, min(e.ts), max(e.ts)
+      FROM (SELECT source, user_id, "timestamp" AS ts,
+                   CASE type WHEN 'identify' THEN anonymous_id ELSE payload ->> 'previousId' END AS anonymous_id
+            FROM ${events} WHERE type IN ('identify', 'alias')) AS e
+      JOIN ${identities} AS l ON l.source IS NULL AND l.anonymous_id = e.anonymous_id AND l.user_id = e.user_id
+      GROUP BY e.source, e.anonymous_id, e.user_id;
+    DELETE FROM ${identities} AS l WHERE l.source IS NULL AND EXISTS (
+      SELECT FROM ${identities} AS s
+      WHERE s.source IS NOT NULL AND s.anonymous_id = l.anonymous_id AND s.user_id = l.user_id);
+    UPDATE ${identities} SET source = '${UNATTRIBUTED_SOURCE}' WHERE source IS NULL;
+    ALTER TABLE ${identities} ALTER COLUMN source SET NOT NULL,
+      ADD PRIMARY KEY (source, anonymous_id, user_id);
+  END IF;
+END $$;`;
 }
 
 /**
  * One statement stores a whole batch, so events, failed events and identity links commit together
- * or not at all. Identity links are made only for events this statement inserted, as in SQLite.
+ * or not at all. Identity links are made only for events this statement inserted, as in SQLite, and
+ * belong to the event's source.
  */
 function insertSql(table: string): string {
   return `
@@ -115,13 +146,13 @@ WITH inserted AS (
   INSERT INTO ${quoted(table, '_failed')} (received_at, source, message_id, reason, payload)
   SELECT * FROM unnest($10::timestamptz[], $11::text[], $12::text[], $13::text[], $14::text[])
 ), links AS (
-  INSERT INTO ${quoted(table, '_identities')} AS i (anonymous_id, user_id, first_seen, last_seen)
-  SELECT l.anonymous_id, l.user_id, min(l.ts), max(l.ts)
+  INSERT INTO ${quoted(table, '_identities')} AS i (source, anonymous_id, user_id, first_seen, last_seen)
+  SELECT l.source, l.anonymous_id, l.user_id, min(l.ts), max(l.ts)
   FROM unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::timestamptz[])
     AS l(source, message_id, anonymous_id, user_id, ts)
   JOIN inserted USING (source, message_id)
-  GROUP BY l.anonymous_id, l.user_id
-  ON CONFLICT (anonymous_id, user_id) DO UPDATE
+  GROUP BY l.source, l.anonymous_id, l.user_id
+  ON CONFLICT (source, anonymous_id, user_id) DO UPDATE
     SET first_seen = LEAST(i.first_seen, excluded.first_seen),
         last_seen = GREATEST(i.last_seen, excluded.last_seen)
 )

@@ -1,16 +1,14 @@
 import type { Sink, SinkBatch } from './sink.ts';
 import {
-  EVENTS_TABLE_SQL,
   eventRow,
   failedRow,
   identityRow,
   INSERT_EVENT,
   INSERT_FAILED,
   LINK_IDENTITY,
-  needsRekey,
-  REKEY_EVENTS,
+  schemaStatements,
   type SqlValue,
-  SQLITE_SCHEMA_SCRIPT,
+  TABLES_SQL,
 } from './sqlite-schema.ts';
 
 /** A prepared statement of a synchronous SQLite driver (bun:sqlite, node:sqlite). */
@@ -79,9 +77,7 @@ export function syncSqliteSink(db: SyncDatabase, busyTimeoutMs = 5000): Sink {
   // NORMAL in WAL mode survives a process crash; only an OS crash may lose the last commits.
   db.exec('PRAGMA synchronous = NORMAL');
   transaction(db, () => {
-    const table = db.prepare(EVENTS_TABLE_SQL).get() as { sql?: unknown } | undefined;
-    if (needsRekey(table?.sql)) for (const statement of REKEY_EVENTS) db.exec(statement);
-    db.exec(SQLITE_SCHEMA_SCRIPT);
+    for (const statement of schemaStatements(db.prepare(TABLES_SQL).get())) db.exec(statement);
   });
   db.exec(`PRAGMA busy_timeout = ${Math.min(patience, LOCK_WAIT_MS)}`);
   const insertEvent = db.prepare(INSERT_EVENT);
