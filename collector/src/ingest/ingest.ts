@@ -13,7 +13,13 @@ import { type TimeWindow, windowOfDays } from './clock.ts';
 import { enrich, type RequestFacts } from './enrich.ts';
 import { type ExemptNode, exemptTree } from './exempt-paths.ts';
 import { scrub, wellFormed } from './mask.ts';
-import { StorageBudget, STORED_BYTES_FACTOR, STORED_BYTES_PER_EVENT, utf8Length } from './size.ts';
+import {
+  SHARED_BYTES_FREE,
+  StorageBudget,
+  STORED_BYTES_FACTOR,
+  STORED_BYTES_PER_EVENT,
+  utf8Length,
+} from './size.ts';
 import { validateEvent } from './validate.ts';
 
 /** Batch-level fields that apply to every event in it. */
@@ -73,11 +79,16 @@ function nestedDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
+/** Why an event of a signed source without a messageId is refused. */
+const SIGNED_NEEDS_ID =
+  'messageId is required for a signed source: it is what keeps a replayed or retried request from being stored twice';
+
 /** Why an event that would take its request past the {@link StorageBudget} is refused. */
 const overBudget = (limit: number) =>
   `event would take the request past its storage budget of ${limit} bytes: ${STORED_BYTES_FACTOR}× ` +
-  'what it sent of its stored events, batch context and User-Agent (both stored in every event), ' +
-  `plus ${STORED_BYTES_PER_EVENT} per event`;
+  'what it sent (its events, batch context and User-Agent), plus per event ' +
+  `${STORED_BYTES_PER_EVENT} bytes and up to ${SHARED_BYTES_FREE.context} of batch context and ` +
+  `${SHARED_BYTES_FREE.userAgent} of User-Agent stored again`;
 
 const serialize = (value: unknown): string | undefined => {
   try {
@@ -102,8 +113,8 @@ function sharedContext(value: EventContext): SharedContext {
 
 /** What becomes of one event before deduplication. */
 type Verdict =
-  | { kind: 'keep'; event: StoredEvent; text: string; bytes: number }
-  | { kind: 'reject'; reason: string; text?: string }
+  | { kind: 'keep'; event: StoredEvent; bytes: number }
+  | { kind: 'reject'; reason: string }
   | { kind: 'consent'; event: unknown };
 
 /** Who hears about each event's outcome (the debugger's bus); `active` false means nobody listens. */
@@ -183,25 +194,31 @@ export class Ingestor {
     let duplicates = 0;
     const observing = this.observer?.active === true;
     const outcomes: IngestOutcome[] = [];
-    // Made fit to store in place, once: every event (a refused one too, kept in failed_events) and
-    // the batch context, once for all the events it goes into.
     const { mask } = this.config.pii;
-    scrub(request.events, mask, { items: this.exempt });
+    // The batch context is made fit to store once, for all the events it goes into.
     if (envelope.context) scrub(envelope.context, mask, this.exempt.keys?.get('context'));
     const shared = envelope.context ? sharedContext(envelope.context) : undefined;
-    const budget = new StorageBudget((shared?.bytes ?? 0) + utf8Length(facts.userAgent ?? ''));
-    const refuse = (index: number, raw: unknown, reason: string, text?: string) => {
+    const budget = new StorageBudget(shared?.bytes ?? 0, utf8Length(facts.userAgent ?? ''));
+    const refuse = (index: number, raw: unknown, reason: string, sentBytes: number) => {
       const messageId = isObject(raw) && typeof raw.messageId === 'string' ? raw.messageId : undefined;
       rejected.push({ index, messageId, reason });
-      const payload = failedPayload(text);
+      // Kept as the client sent it (masked): a merged batch context may be what did not fit.
+      const payload = failedPayload(serialize(raw));
+      budget.add(sentBytes, utf8Length(payload) + utf8Length(reason));
       failed.push({ receivedAt, source: facts.source, messageId, reason, payload });
       if (observing) outcomes.push(outcomeOf('rejected', facts.source, receivedAt, raw, reason, payload));
     };
 
-    for (const [index, raw] of request.events.entries()) {
-      const verdict = this.judge(raw, source, facts, shared);
+    for (const [index, sent] of request.events.entries()) {
+      // Measured as sent: the size limit is on what the client sent, not on what masking made of it
+      // (a masked number is a longer string). Then made fit to store in place, a refused event too,
+      // since it is kept in failed_events.
+      const text = serialize(sent);
+      const bytes = text === undefined ? undefined : utf8Length(text);
+      const raw = scrub(sent, mask, this.exempt);
+      const verdict = this.judge(raw, bytes, source, facts, shared, budget);
       if (verdict.kind === 'reject') {
-        refuse(index, raw, verdict.reason, verdict.text);
+        refuse(index, raw, verdict.reason, bytes ?? 0);
       } else if (verdict.kind === 'consent') {
         droppedByConsent++;
         if (observing)
@@ -212,10 +229,13 @@ export class Ingestor {
       ) {
         duplicates++;
         if (observing) outcomes.push(outcomeOf('duplicate', facts.source, receivedAt, verdict.event));
-      } else if (!budget.take(verdict.bytes, utf8Length(serialize(verdict.event) ?? ''))) {
-        // Kept as the client sent it: the merged context is what would not fit.
-        refuse(index, raw, overBudget(budget.limitWith(verdict.bytes)), verdict.text);
       } else {
+        const stored = utf8Length(serialize(verdict.event) ?? '');
+        if (!budget.fits(verdict.bytes, stored)) {
+          refuse(index, raw, overBudget(budget.limitWith(verdict.bytes)), verdict.bytes);
+          continue;
+        }
+        budget.add(verdict.bytes, stored);
         inBatch.add(verdict.event.messageId);
         events.push(verdict.event);
         if (observing) outcomes.push(outcomeOf('accepted', facts.source, receivedAt, verdict.event));
@@ -250,33 +270,47 @@ export class Ingestor {
     return { success: true, accepted, duplicates, droppedByConsent, rejected };
   }
 
-  /** Depth, size, shape and consent checks, then enrichment of one (scrubbed) event. */
-  private judge(raw: unknown, source: SourceConfig, facts: RequestFacts, shared?: SharedContext): Verdict {
+  /**
+   * Serializability, depth, size, storage budget, shape and consent checks, then enrichment of one
+   * scrubbed event; `bytes` is its size as sent, undefined when it cannot be serialized.
+   */
+  private judge(
+    raw: unknown,
+    bytes: number | undefined,
+    source: SourceConfig,
+    facts: RequestFacts,
+    shared: SharedContext | undefined,
+    budget: StorageBudget,
+  ): Verdict {
     const tooDeep = `event is nested deeper than ${MAX_EVENT_DEPTH} levels`;
-    if (nestedDeeperThan(raw, MAX_EVENT_DEPTH))
-      return { kind: 'reject', reason: tooDeep, text: serialize(raw) };
-    const text = serialize(raw);
-    if (text === undefined) return { kind: 'reject', reason: 'event cannot be serialized' };
+    if (nestedDeeperThan(raw, MAX_EVENT_DEPTH)) return { kind: 'reject', reason: tooDeep };
+    if (bytes === undefined) return { kind: 'reject', reason: 'event cannot be serialized' };
     const limit = this.config.limits.eventBytes;
-    const bytes = utf8Length(text);
-    if (bytes > limit)
-      return { kind: 'reject', reason: `event is ${bytes} bytes; the limit is ${limit}`, text };
+    if (bytes > limit) return { kind: 'reject', reason: `event is ${bytes} bytes; the limit is ${limit}` };
     // The batch's context goes into every event, so it counts against each: else 500 events under
     // 400 KB of shared context would store 200 MB from one request. (A single-event body's context
     // is the event's own.)
     const adds = isObject(raw) && shared !== undefined && shared.value !== raw.context;
-    if (adds && shared.tooDeep) return { kind: 'reject', reason: `${tooDeep} with the batch context`, text };
+    if (adds && shared.tooDeep) return { kind: 'reject', reason: `${tooDeep} with the batch context` };
     if (adds && bytes + shared.bytes > limit) {
       const reason = `event is ${bytes} bytes plus ${shared.bytes} of batch context; the limit is ${limit}`;
-      return { kind: 'reject', reason, text };
+      return { kind: 'reject', reason };
     }
+    // What it will store at least, checked before any work on it: once a crafted batch context has
+    // filled the budget, each later event costs its own bytes, not the context's again.
+    if (!budget.fits(bytes, bytes + (adds ? shared.bytes : 0)))
+      return { kind: 'reject', reason: overBudget(budget.limitWith(bytes)) };
     const merged = adds
       ? { ...raw, context: { ...shared.value, ...(isObject(raw.context) ? raw.context : {}) } }
       : raw;
     const validation = validateEvent(merged);
-    if (!validation.ok) return { kind: 'reject', reason: validation.reason, text };
+    if (!validation.ok) return { kind: 'reject', reason: validation.reason };
+    // A signed request can be replayed (to another process, after a restart) or retried after a
+    // partial failure; only a client-chosen id lets the store's per-source dedup drop the copy.
+    if (source.signingSecret && validation.event.messageId === undefined)
+      return { kind: 'reject', reason: SIGNED_NEEDS_ID };
     if (!consentAllows(validation.event, source, this.config.consent))
       return { kind: 'consent', event: validation.event };
-    return { kind: 'keep', event: enrich(validation.event, facts), text, bytes };
+    return { kind: 'keep', event: enrich(validation.event, facts), bytes };
   }
 }
