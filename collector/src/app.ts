@@ -13,7 +13,7 @@ import { watchWrites } from './http/readiness.ts';
 import { ReplayGuard } from './http/replay.ts';
 import { verifySignature } from './http/signature.ts';
 import { type Envelope, Ingestor } from './ingest/ingest.ts';
-import { anonymizeIp, clientNetwork, TrustedProxies } from './ingest/ip.ts';
+import { anonymizeIp, TrustedProxies } from './ingest/ip.ts';
 import type { Logger } from './ops/logger.ts';
 import type { Metrics } from './ops/metrics.ts';
 import { METRIC } from './ops/names.ts';
@@ -54,7 +54,7 @@ export function createApp(deps: AppDeps): Hono {
   const ingestor = new Ingestor(config, readiness.sink, metrics, logger, deps.debugger?.bus);
   const admission = new Admission(config, sources, metrics);
   const replays = new ReplayGuard();
-  const proxies = new TrustedProxies(config.ip.trustedProxies);
+  const proxies = new TrustedProxies(config.ip.trustedProxies, config.ip.proxyHeader);
   const checkMetricsAccess = metricsAccess(config.metrics.token, deps.loopbackOnly === true);
   const app = new Hono();
 
@@ -81,9 +81,9 @@ export function createApp(deps: AppDeps): Hono {
 
   const receive = async (c: Context, type?: EventType) => {
     const receivedAt = Date.now();
-    const ip = proxies.clientIp(c.req.raw.headers, deps.socketIp?.(c));
+    const { ip, key: client } = proxies.client(c.req.raw.headers, deps.socketIp?.(c));
     const caller: Caller = {
-      client: (ip && clientNetwork(ip)) ?? ip ?? '',
+      client,
       origin: c.req.header('origin'),
       key: () => headerWriteKey(c.req.header('authorization'), c.req.query('writeKey')),
     };
@@ -91,8 +91,8 @@ export function createApp(deps: AppDeps): Hono {
     const early = await admission.beforeBody(caller, receivedAt);
     // A single-event body is the event, so the per-event cap applies to the whole body.
     const limit = type ? config.limits.eventBytes : config.limits.batchBytes;
-    const { sent, json: body } = await admission.read(caller, early, () =>
-      readJsonBody(c.req.raw, limit, config.http.bodyTimeoutMs),
+    const { sent, json: body } = await admission.read(caller, early, receivedAt, (stop) =>
+      readJsonBody(c.req.raw, limit, stop),
     );
     if (!isObject(body)) throw new HttpError(400, 'invalid_body', 'body must be a JSON object');
     const source = early ?? (await admission.authenticate(caller, bodyWriteKey(body), receivedAt));

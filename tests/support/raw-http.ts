@@ -13,6 +13,8 @@ export interface RawRequest {
   answer: Promise<RawAnswer | undefined>;
   /** Whether the answer is complete already. */
   readonly answered: boolean;
+  /** Settles once the connection is closed, by either side. */
+  closed: Promise<void>;
   /** Sends more of the request. */
   write(data: string | Buffer): void;
   close(): void;
@@ -73,6 +75,7 @@ export function openRequest(url: string, options: RawRequestOptions = {}): Promi
     });
     let received = Buffer.alloc(0);
     let answered = false;
+    const closed = new Promise<void>((done) => socket.once('close', () => done()));
     const answer = new Promise<RawAnswer | undefined>((done) => {
       socket.on('data', (chunk: Buffer) => {
         received = Buffer.concat([received, chunk]);
@@ -93,6 +96,7 @@ export function openRequest(url: string, options: RawRequestOptions = {}): Promi
       );
       opened({
         answer,
+        closed,
         get answered() {
           return answered;
         },

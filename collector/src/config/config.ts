@@ -1,6 +1,6 @@
 import { CONSENT_CATEGORIES } from '@trail/sdk-core/protocol';
 import * as v from 'valibot';
-import { isProxyNetwork } from '../ingest/ip.ts';
+import { isProxyNetwork, PROXY_HEADERS } from '../ingest/ip.ts';
 import { DEFAULT_PII_EXEMPT_PATHS, EXEMPT_PATH } from '../ingest/exempt-paths.ts';
 
 const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
@@ -31,7 +31,8 @@ const sourceSchema = v.object({
   /**
    * Makes this a server-side source: every request must carry `X-Trail-Timestamp` and an
    * `X-Trail-Signature` HMAC of its body made with this secret (the webhook sink's scheme), so the
-   * write key alone, public in every page that embeds it, cannot send as this source.
+   * write key alone, public in every page that embeds it, cannot send as this source. Each event
+   * must carry a messageId, so that a replayed or retried request is stored once.
    * `env:NAME` reads it from the environment, keeping it out of config files.
    */
   signingSecret: v.optional(v.pipe(v.string(), v.minLength(16, 'must be at least 16 characters'))),
@@ -88,14 +89,19 @@ export const configSchema = v.object({
   ip: v.optional(
     v.object({
       /**
-       * Proxies (CIDRs or addresses, e.g. `10.0.0.0/8`, `127.0.0.1`) whose headers are believed: from
-       * such a peer the client is the rightmost X-Forwarded-For address that is not a trusted proxy
-       * (else X-Real-IP, else CF-Connecting-IP). From any other peer those headers are ignored.
+       * Proxies (CIDRs or addresses, e.g. `10.0.0.0/8`, `127.0.0.1`) whose `proxyHeader` is believed:
+       * from such a peer the client is the rightmost address in it that is not a trusted proxy.
+       * From any other peer it is ignored.
        */
       trustedProxies: v.optional(
         v.array(v.pipe(v.string(), v.check(isProxyNetwork, 'must be a CIDR (10.0.0.0/8) or an address'))),
         [],
       ),
+      /**
+       * The one header the trusted proxies name the client in; no other is read, so a client cannot
+       * slip in one the proxy passes through unchanged.
+       */
+      proxyHeader: v.optional(v.picklist(PROXY_HEADERS), 'x-forwarded-for'),
       /** Replaced by `trustedProxies`: believing headers from anyone let any client forge its address. */
       trustProxy: v.optional(
         v.never(
@@ -150,8 +156,14 @@ export const configSchema = v.object({
       bodyTimeoutMs: v.optional(positiveInt, 10_000),
       /** Bodies received at once from one client address; more are answered 429 at once. */
       maxReadsPerClient: v.optional(positiveInt, 8),
-      /** Bodies received at once from all clients; more are answered 503 at once. */
+      /**
+       * Bodies received at once from all clients. When all are taken, a new request takes the slot
+       * of the oldest body still arriving after `readGraceMs` from an address holding at least two
+       * more slots than the newcomer's (that body gets 408); failing that it is answered 503.
+       */
       maxReads: v.optional(positiveInt, 512),
+      /** How long a body keeps its read slot for sure; a real body arrives in milliseconds. */
+      readGraceMs: v.optional(positiveInt, 1000),
     }),
     {},
   ),

@@ -1,3 +1,4 @@
+import type { ProxyHeader } from '../ingest/ip.ts';
 import type { ConfigInput } from './config.ts';
 
 /** Environment variables the collector reads; each overrides the config file. */
@@ -50,9 +51,10 @@ export function applyEnv(base: ConfigInput, env: Env): ConfigInput {
       'TRAIL_TRUST_PROXY was replaced by TRAIL_TRUSTED_PROXIES: list the CIDRs of your proxies, e.g. 10.0.0.0/8,127.0.0.1',
     );
   }
-  if (env.TRAIL_TRUSTED_PROXIES || env.TRAIL_ANONYMIZE_IP) {
+  if (env.TRAIL_TRUSTED_PROXIES || env.TRAIL_PROXY_HEADER || env.TRAIL_ANONYMIZE_IP) {
     config.ip = { ...config.ip };
     if (env.TRAIL_TRUSTED_PROXIES) config.ip.trustedProxies = list(env.TRAIL_TRUSTED_PROXIES);
+    if (env.TRAIL_PROXY_HEADER) config.ip.proxyHeader = env.TRAIL_PROXY_HEADER.toLowerCase() as ProxyHeader;
     if (env.TRAIL_ANONYMIZE_IP) config.ip.anonymize = flag(env.TRAIL_ANONYMIZE_IP);
   }
   if (env.TRAIL_METRICS_TOKEN) config.metrics = { ...config.metrics, token: env.TRAIL_METRICS_TOKEN };

@@ -9,7 +9,7 @@ import { ReadSlots } from './read-slots.ts';
 
 /** What the collector knows of a request before its body: who sends it and what key it carries. */
 export interface Caller {
-  /** The client's address as rate limits see it (an IPv4 address, an IPv6 /64), '' when unknown. */
+  /** The client as rate limits and read slots count it: its address, IPv6 /64 or hop (see ip.ts). */
   client: string;
   origin?: string;
   /** Reads the write key from the headers or the URL; may throw 401 for a malformed header. */
@@ -22,8 +22,9 @@ const UNAUTHENTICATED = '(unauthenticated)';
 /**
  * Decides whether a request may go on, in the order that spends the least on a request that will
  * be refused: the key from the headers or URL before the body is read; a body read only in a
- * read slot (bounded per client address and in all) and within the body timeout; and the work of
- * storing only in an in-flight slot, taken once the body is in, so a slow sender never holds one.
+ * read slot (bounded per client address and in all, shared fairly between addresses) and within
+ * the body timeout; and the work of storing only in an in-flight slot, taken once the body is in,
+ * so a slow sender never holds one.
  *
  * Each client address also has a bucket of its own, charged for every request whose key is not
  * known before its body (Segment's analytics.js sends it in the body) and for every failed
@@ -40,7 +41,7 @@ export class Admission {
     private readonly sources: ReadonlyMap<string, SourceConfig>,
     private readonly metrics: Metrics,
   ) {
-    this.reads = new ReadSlots(config.http.maxReadsPerClient, config.http.maxReads);
+    this.reads = new ReadSlots(config.http);
   }
 
   /**
@@ -74,21 +75,30 @@ export class Admission {
     );
   }
 
-  /** Reads a body in a read slot of the client's; 429 or 503 at once when none is free. */
-  async read<T>(caller: Caller, source: SourceConfig | undefined, read: () => Promise<T>): Promise<T> {
-    const refused = this.reads.take(caller.client);
-    if (refused === 'client') {
+  /**
+   * Reads a body in a read slot of the client's, taken at `now`; 429 or 503 at once when none is
+   * free. `read` stops with the reason of the signal it is given (408 at the body deadline, or
+   * when its slot goes to another client: see read-slots.ts).
+   */
+  async read<T>(
+    caller: Caller,
+    source: SourceConfig | undefined,
+    now: number,
+    read: (stop: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const slot = this.reads.take(caller.client, now);
+    if (slot === 'client') {
       throw this.rateLimited(
         source ? await sourceLabel(source) : UNAUTHENTICATED,
         this.config.retryAfterSeconds,
         `${this.config.http.maxReadsPerClient} requests from this address are still sending their body; retry in ${this.config.retryAfterSeconds} s`,
       );
     }
-    if (refused === 'total') throw this.overloaded('too many request bodies being received; retry later');
+    if (slot === 'total') throw this.overloaded('too many request bodies being received; retry later');
     try {
-      return await read();
+      return await read(slot.signal);
     } finally {
-      this.reads.release(caller.client);
+      slot.release();
     }
   }
 

@@ -4,34 +4,30 @@ const tooLarge = (limit: number, what: string) =>
   new HttpError(413, 'payload_too_large', `${what} exceeds the limit of ${limit} bytes`);
 
 /**
- * Reads a stream into one buffer, failing as soon as it passes `limit` bytes or, with a timeout,
- * once the whole stream has taken longer: a timer of its own rather than the server's timeouts,
- * so that it holds on every runtime.
+ * Reads a stream into one buffer, failing as soon as it passes `limit` bytes or, with a `stop`
+ * signal, once that signal aborts (with the error to throw as its reason: a deadline, or the read
+ * slot taken for another request).
  */
 async function readCapped(
   stream: ReadableStream<Uint8Array>,
   limit: number,
   what: string,
-  timeoutMs?: number,
+  stop?: AbortSignal,
 ): Promise<Uint8Array> {
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired =
-    timeoutMs === undefined
-      ? undefined
-      : new Promise<never>((_, fail) => {
-          const late = new HttpError(
-            408,
-            'body_timeout',
-            `${what} did not arrive within ${timeoutMs / 1000} s`,
-          );
-          timer = setTimeout(() => fail(late), timeoutMs);
-        });
+  let onAbort: (() => void) | undefined;
+  const stopped =
+    stop &&
+    new Promise<never>((_, fail) => {
+      onAbort = () => fail(stop.reason);
+      if (stop.aborted) onAbort();
+      else stop.addEventListener('abort', onAbort, { once: true });
+    });
   try {
     for (;;) {
-      const { done, value } = await (expired ? Promise.race([reader.read(), expired]) : reader.read());
+      const { done, value } = await (stopped ? Promise.race([reader.read(), stopped]) : reader.read());
       if (done) break;
       size += value.byteLength;
       if (size > limit) throw tooLarge(limit, what);
@@ -41,7 +37,7 @@ async function readCapped(
     await reader.cancel().catch(() => {});
     throw error;
   } finally {
-    clearTimeout(timer);
+    if (onAbort) stop?.removeEventListener('abort', onAbort);
   }
   if (chunks.length === 1 && chunks[0]) return chunks[0];
   const out = new Uint8Array(size);
@@ -63,11 +59,10 @@ export interface JsonBody {
 
 /**
  * Reads a request body as JSON: plain or gzip, JSON or text/plain (sendBeacon). Both the body as
- * sent and the body once decompressed are capped at `limit`, so a gzip bomb stops early; a body
- * that takes longer than `timeoutMs` to arrive is refused with 408, so a slow sender holds nothing
- * for long.
+ * sent and the body once decompressed are capped at `limit`, so a gzip bomb stops early; the
+ * reading stops with the reason of `stop` once it aborts (see read-slots.ts).
  */
-export async function readJsonBody(request: Request, limit: number, timeoutMs: number): Promise<JsonBody> {
+export async function readJsonBody(request: Request, limit: number, stop: AbortSignal): Promise<JsonBody> {
   const declared = Number(request.headers.get('content-length') ?? 0);
   if (declared > limit) throw tooLarge(limit, 'request body');
   if (!request.body) throw new HttpError(400, 'invalid_body', 'request body is empty');
@@ -79,7 +74,7 @@ export async function readJsonBody(request: Request, limit: number, timeoutMs: n
       `Content-Encoding ${encoding} is not supported; use gzip`,
     );
   }
-  const sent = await readCapped(request.body, limit, 'request body', timeoutMs);
+  const sent = await readCapped(request.body, limit, 'request body', stop);
   let bytes = sent;
   if (encoding !== 'identity') {
     const inflated = new Blob([sent as Uint8Array<ArrayBuffer>])

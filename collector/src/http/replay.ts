@@ -4,10 +4,12 @@ import type { VerifiedSignature } from './signature.ts';
 
 /**
  * The signed requests this process accepted, each remembered until its timestamp leaves the
- * tolerance (after which the signature check refuses it anyway), so that the same signed request
- * is not stored twice. A request is claimed while it is being stored and remembered only once
- * stored: a request whose write failed may be sent again as it was. Memory is bounded by
- * `capacity` entries; past it the oldest are forgotten first.
+ * tolerance (after which the signature check refuses it anyway), so that a replay is refused
+ * before any work. A request is claimed while it is being stored and remembered only once stored:
+ * a request whose write failed may be sent again as it was. Memory is bounded by `capacity`
+ * entries (past it the oldest are forgotten first) and per process: what it misses (a replay to
+ * another process or after a restart) the store's dedup stops, since a signed source's events
+ * must carry a messageId.
  */
 export class ReplayGuard {
   /** MAC → until when it is remembered (ms); 0 while the request is being stored. */

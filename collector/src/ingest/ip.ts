@@ -18,6 +18,28 @@ function parseIp(text: string): Address | undefined {
   return v6.isIPv4MappedAddress() ? v6.toIPv4Address() : v6;
 }
 
+/** Whether text is a port number, 0 to 65535 in decimal digits. */
+const isPort = (text: string): boolean =>
+  text.length >= 1 &&
+  text.length <= 5 &&
+  [...text].every((c) => c >= '0' && c <= '9') &&
+  Number(text) <= 65_535;
+
+/**
+ * An address as a proxy writes a hop: as {@link parseIp} takes it, or with a port, `1.2.3.4:5678`
+ * or `[2001:db8::1]:443` (some proxies write the client's port too).
+ */
+function parseHop(text: string): Address | undefined {
+  const colon = text.lastIndexOf(':');
+  if (colon > 0 && isPort(text.slice(colon + 1))) {
+    const host = text.slice(0, colon);
+    // One colon in all is IPv4 and a port; brackets set an IPv6 address apart from its port.
+    if (host.startsWith('[') && host.endsWith(']')) return parseIp(host);
+    if (!host.includes(':')) return parseIp(host);
+  }
+  return parseIp(text);
+}
+
 /** A proxy network from config: a CIDR (`10.0.0.0/8`) or one address (`127.0.0.1`). */
 function parseNetwork(text: string): Network | undefined {
   if (ipaddr.IPv4.isValidCIDRFourPartDecimal(text)) return ipaddr.IPv4.parseCIDR(text);
@@ -34,11 +56,36 @@ export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || parseIp(host)?.range() === 'loopback';
 }
 
-/** The proxies whose headers the collector believes, parsed once from `ip.trustedProxies`. */
+/** The headers a proxy may name the client in; `ip.proxyHeader` says which one is read. */
+export const PROXY_HEADERS = ['x-forwarded-for', 'x-real-ip', 'cf-connecting-ip'] as const;
+/** A header a proxy names the client in. */
+export type ProxyHeader = (typeof PROXY_HEADERS)[number];
+
+/** Who sent a request, as far as the collector can tell. */
+export interface Client {
+  /** The client's address, to store with its events; undefined when unknown. */
+  ip?: string;
+  /**
+   * What rate limits and read slots count the client by: its address (IPv4) or network (IPv6
+   * /64), the text of a proxy hop that is not an address, or '' when nothing is known.
+   */
+  key: string;
+}
+
+/** Longest text of a hop that is not an address kept as a key: no address is longer. */
+const MAX_HOP_KEY = 64;
+
+/**
+ * The proxies whose header the collector believes, parsed once from `ip.trustedProxies`, and
+ * which header that is (`ip.proxyHeader`).
+ */
 export class TrustedProxies {
   private readonly networks: Network[];
 
-  constructor(cidrs: readonly string[]) {
+  constructor(
+    cidrs: readonly string[],
+    private readonly header: ProxyHeader = 'x-forwarded-for',
+  ) {
     this.networks = cidrs.map((cidr) => {
       const network = parseNetwork(cidr);
       if (!network) throw new Error(`ip.trustedProxies: ${cidr} is not a CIDR or an address`);
@@ -52,26 +99,32 @@ export class TrustedProxies {
   }
 
   /**
-   * The client address. Proxy headers are read only when the socket peer is a trusted proxy: then
-   * X-Forwarded-For is walked from the right (each proxy appends the address it was sent from),
-   * trusted hops skipped, and the first untrusted address is the client; without X-Forwarded-For,
-   * X-Real-IP, then CF-Connecting-IP. A hop that is not an address ends the walk at the hop
-   * before it, the nearest address a trusted proxy vouches for.
+   * The client. The proxy header is read only when the socket peer is a trusted proxy, and only
+   * the one header configured: its comma-separated hops are walked from the right (each proxy
+   * appends the address it was sent from), trusted hops skipped, and the first untrusted address
+   * is the client. A hop with a port counts as its address. A hop that is not an address (a proxy
+   * that writes `unknown` or a name) leaves the client unknown: no address, and the hop's text as
+   * its key, never the proxy's own address, which every client behind it would share.
    */
-  clientIp(headers: Headers, peer: string | undefined): string | undefined {
-    let client = peer === undefined ? undefined : parseIp(peer);
-    if (!client || !this.trusts(client)) return peer;
-    const forwarded = headers.get('x-forwarded-for');
-    const hops = forwarded
-      ? forwarded.split(',').reverse()
-      : [headers.get('x-real-ip') ?? headers.get('cf-connecting-ip') ?? ''];
+  client(headers: Headers, peer: string | undefined): Client {
+    const socket = peer === undefined ? undefined : parseIp(peer);
+    if (peer === undefined || !socket || !this.trusts(socket)) {
+      return { ip: peer, key: (peer && clientNetwork(peer)) ?? peer ?? '' };
+    }
+    const hops = (headers.get(this.header) ?? '')
+      .split(',')
+      .map((hop) => hop.trim())
+      .filter(Boolean)
+      .reverse();
+    let client = socket;
     for (const hop of hops) {
-      const address = parseIp(hop);
-      if (!address) break;
+      const address = parseHop(hop);
+      if (!address) return { key: hop.slice(0, MAX_HOP_KEY) };
       client = address;
       if (!this.trusts(address)) break;
     }
-    return client.toString();
+    const ip = client.toString();
+    return { ip, key: clientNetwork(ip) ?? ip };
   }
 }
 
