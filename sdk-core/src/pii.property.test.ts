@@ -45,7 +45,19 @@ const mobileArb: fc.Arbitrary<Pii> = fc
 const emailArb: fc.Arbitrary<Pii> = fc
   .record({
     first: fromChars('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 1, 1),
-    local: fromChars('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-', 0, 12),
+    // URL escapes too (`zhang.san%2Btag%40x.com`): all of the local part is masked.
+    local: fc
+      .array(
+        fc.oneof(
+          {
+            weight: 6,
+            arbitrary: fromChars('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-', 1, 1),
+          },
+          { weight: 1, arbitrary: fc.constantFrom('%2B', '%2b', '%2E', '%5F', '%25') },
+        ),
+        { maxLength: 12 },
+      )
+      .map((parts) => parts.join('')),
     labels: fc.array(fromChars('abcdefghijklmnopqrstuvwxyz0123456789-', 1, 8), {
       minLength: 1,
       maxLength: 3,
@@ -180,6 +192,24 @@ describe('maskPii catches generated PII', () => {
     );
   });
 
+  it('masks PII next to star runs (a grouped card after them aside)', () => {
+    // Stars set aside only the digits a mask keeps beside them: `****13812345678` and
+    // `card **** **** **** 1234 13812345678` were stored as sent. A card in groups of four after
+    // stars is the exception: its first group is what a card mask keeps, the rest no card.
+    // Text that ends (starts) with digits has a separator of its own, or they would join the PII.
+    const leftOf = fc.constantFrom('****', '*** ***', '*', '**** **** **** 1234 ', '138****5678-');
+    const rightOf = fc.constantFrom('****', '*** ***', '*', ' **** **** **** 1234', ' 138****5678');
+    const sep = fc.constantFrom('', ' ', '-');
+    fc.assert(
+      fc.property(leftOf, sep, piiArb, sep, rightOf, (before, l, pii, r, after) => {
+        const grouped = pii.kind === 'card' && /\D/.test(pii.written);
+        const out = maskPii((grouped ? '' : before + l) + pii.written + r + after);
+        for (const secret of pii.secrets) expect(out).not.toContain(secret);
+      }),
+      RUNS,
+    );
+  });
+
   it('masks every item embedded in random text fenced by separators', () => {
     fc.assert(
       fc.property(textWithPii, ({ text, items }) => {
@@ -219,7 +249,22 @@ describe('maskPii is idempotent', () => {
       { weight: 6, arbitrary: fc.constantFrom(...'0123456789') },
       {
         weight: 4,
-        arbitrary: fc.constantFrom(' ', '-', '*', '****', '+', 'X', 'x', '.', '@', '%40', 'a', '号'),
+        arbitrary: fc.constantFrom(
+          ' ',
+          '-',
+          '*',
+          '****',
+          '+',
+          'X',
+          'x',
+          '.',
+          '@',
+          '%40',
+          '%2B',
+          '%',
+          'a',
+          '号',
+        ),
       },
       { weight: 1, arbitrary: fc.constantFrom('86', '0086', 'qq.com', '138 0013', '4111') },
       { weight: 3, arbitrary: piiArb.map((p) => p.written) },
@@ -276,6 +321,35 @@ describe('maskPii is idempotent', () => {
       .array(fc.tuple(part, fc.constantFrom('', ' ', '-')), { minLength: 1, maxLength: 6 })
       .map((ps) => ps.map(([p, sep]) => p + sep).join(''));
     fc.assert(fc.property(joined, check), { numRuns: 10_000 });
+  });
+
+  it('for star runs next to numbers, PII and masked PII', () => {
+    // What an earlier mask kept next to its stars is set aside, and only that: the rest of the run is
+    // masked. Stars of any count, joined by separators or not, on either side of digits of any length.
+    const stars = fc.oneof(
+      fc.constantFrom('*', '***', '****', '**** ', ' ****', '****-', '**** **** ***', '**** **** **** '),
+      fromChars('* -', 1, 10),
+    );
+    // A 19-digit card in groups keeps `1 234` after its stars: `**** **** **** ***1 234`.
+    const card19 = fc
+      .tuple(fc.constantFrom(...'123456789'), digits(17), fc.constantFrom(' ', '-'))
+      .map(([first, body, sep]) => (makeLuhn(first + body).match(/.{1,4}/g) ?? []).join(sep));
+    const part = fc.oneof(
+      stars,
+      digits(1, 13),
+      piiArb.map((p) => p.written),
+      piiArb.map((p) => maskPii(p.written)),
+      card19,
+      card19.map(maskPii),
+      fc.constantFrom('86', '0086', '138', '1 234', 'X', 'a', '%20'),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(part, fc.constantFrom('', '', ' ', '-')), { minLength: 1, maxLength: 8 }),
+        (ps) => check(ps.map(([p, sep]) => p + sep).join('')),
+      ),
+      { numRuns: 10_000 },
+    );
   });
 
   it('for text with embedded PII', () => {

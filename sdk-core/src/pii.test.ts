@@ -79,6 +79,10 @@ describe('maskPii: emails', () => {
 
   it('masks URL-encoded addresses', () => {
     expect(maskPii('?e=a.b%40x.com')).toBe('?e=a***%40x.com');
+    // A URL escape is part of the local part: the plus-address was stored as `zhang.san%2***%40…`.
+    expect(maskPii('zhang.san%2Btag%40example.com')).toBe('z***%40example.com');
+    expect(maskPii('?to=li%2Elei%2Bnews%40qq.com&x=1')).toBe('?to=l***%40qq.com&x=1');
+    expect(maskPii('%2Btag%40example.com')).toBe('%2***%40example.com');
     expect(maskPii('https://x.cn/s?q=1&email=first.last%40corp.com.cn&p=2')).toBe(
       'https://x.cn/s?q=1&email=f***%40corp.com.cn&p=2',
     );
@@ -223,12 +227,36 @@ describe('maskPii: idempotence', () => {
     expect(maskPii(maskPii(raw))).toBe(once);
   });
 
-  it('treats a run touching four stars as already masked', () => {
-    // The price of idempotence: kept digits next to `****` must never be re-read as a new number.
-    expect(maskPii('138****8000')).toBe('138****8000');
-    expect(maskPii('****13800138000')).toBe('****13800138000');
-    expect(maskPii('**** 13800138000')).toBe('**** 13800138000');
+  it('sets aside only the digits a mask keeps next to its stars, and masks the rest of the run', () => {
+    // What masks keep: 4 digits after the stars (or 1, or `1 234`), 3, 5 or 7 before.
+    for (const kept of [
+      '138****8000',
+      '0086138****8000',
+      '+86 138 **** 8000',
+      '**** **** **** 1111',
+      '**** **** **** ***0 123',
+      '110**************X',
+      `card **** **** **** 1234 ${group4(breakLuhn(CARD16), ' ')}`,
+    ])
+      expect(maskPii(kept)).toBe(kept);
+    // Found stored as sent: PII next to star runs.
+    expect(maskPii('card **** **** **** 1234 13812345678')).toBe('card **** **** **** 1234 138****5678');
+    expect(maskPii('****13812345678')).toBe('****138****5678');
+    expect(maskPii('13812345678 ****')).toBe('138****5678 ****');
+    expect(maskPii('**** 13800138000')).toBe('**** 138****8000');
     expect(maskPii('*** 13800138000')).toBe('*** 138****8000');
+    expect(maskPii('**** 138 0013 8000')).toBe('**** 138 **** 8000');
+    expect(maskPii('138 0013 8000****')).toBe('138 **** 8000****');
+    expect(maskPii(`${ID_X}****`)).toBe('110**************X****');
+    expect(maskPii(`****${CARD16} 0086138****8000`)).toBe(
+      `****${'*'.repeat(12)}${CARD16.slice(-4)} 0086138****8000`,
+    );
+  });
+
+  it('leaves digits that a mask may have kept beside stars, the price of idempotence', () => {
+    // `**** **** **** ***0 138 1234 5678` is what a 19-digit card in groups, joined to `1234 5678`,
+    // masks to: `0 138` was kept by that mask, so the rest of the run is no mobile number.
+    expect(maskPii('**** **** **** ***0 138 1234 5678')).toBe('**** **** **** ***0 138 1234 5678');
   });
 
   it('holds for random mixes of digits, separators, stars and PII', () => {

@@ -4,19 +4,29 @@
 
 // Both patterns are linear: a match takes the whole run of the characters it reads, so no run is read
 // again from each of its characters (a pattern that backtracked to the end of a long word from each
-// of its letters made 30 KB cost seconds); where the digit pattern fails it reads at most 21.
+// of its letters made 30 KB cost seconds); where the digit pattern fails it reads at most 21, and it
+// reads a run a digit at a time, looking at most 16 characters ahead from each (for kept digits and
+// the stars after them).
 
 // An address: a run of local-part characters, read by a lookahead (which never backtracks) and then
 // consumed whole, with the `@domain` that may follow; a run of stars on its own is consumed too.
 // Leading stars are not part of the local part, whose first character is kept (group 1). `*` is a
 // local-part character so that a masked address (`a***@x.com`) masks to itself, and a domain
 // character so that masking a number in a domain (`x@138****8000.com`) cannot end the domain earlier
-// and hand what follows to the next address: masking must be idempotent.
-const EMAIL = /(?=(\**[\w.+-])([\w.+*-]*))\1\2((?:@|%40)[a-z\d*-]+(?:\.[a-z\d*-]+)*\.[a-z]{2,})?|\**/gi;
+// and hand what follows to the next address: masking must be idempotent. A URL escape but `%40` is
+// part of the local part (`zhang.san%2Btag%40x.com`), or the address would be masked from after it.
+const EMAIL =
+  /(?=(\**[\w.+-])((?:[\w.+*-]|%(?!40)\w\w)*))\1\2((?:@|%40)[a-z\d*-]+(?:\.[a-z\d*-]+)*\.[a-z]{2,})?|\**/gi;
 // A run of at least 11 digits joined by single spaces or hyphens (no number masked below has fewer);
-// the windows inside a run are classified one by one. A URL escape (`%20`, `%40`) is matched on its
-// own, too short to mask: its digits are not part of a number, and an address's `%40` stays whole.
-const RUN = /%\w\w|\d(?:[ -]?\d){10,}(?:[Xx](?!\w))?/g;
+// the windows inside a run are classified one by one. Also matched, to be left as they are: a URL
+// escape (`%20`, `%40`), too short to mask, whose digits are not part of a number and whose `%40`
+// stays whole; digits glued to a letter before them, part of a token (a hash, an id), not a number
+// on their own; and four stars or more with the group of digits a mask keeps after them (4, or 1,
+// or `1 234` of a 19-digit card in groups). A run ends before the group a mask keeps before its
+// stars (3, 5 or 7 digits, `0086138****`, or 3 and a separator). Masking those kept digits again
+// could join them with a neighbour into a new match, and masking must be idempotent.
+const RUN =
+  /%\w\w|[^\W\d]\d(?:[ -]?\d)*|(?:\*[ -]?){4,}(?:\d(?:[ -]?\d{3})?(?!\d))?|(\d(?:[ -]?\d){10,}?(?:[Xx](?!\w)|(?=[ -](?:\d\d){0,2}\d{3}(?:[ -]?\*){4})|(?![ -]?\d)))(?=(\w)|)/g;
 
 const idOk = (d: string): boolean => {
   let s = 0;
@@ -66,8 +76,7 @@ const maskRun = (run: string): string => {
     // and trying them all made a long run of digit groups cost cubic time.
     let j = Math.min(p.length - 1, i + 8);
     let hit: string | undefined;
-    while (j > i && !(hit = classify(p.slice(i, j + 1).join('')))) j -= 2;
-    hit ??= classify(p[i] as string);
+    while (!(hit = classify(p.slice(i, j + 1).join(''))) && j > i) j -= 2;
     out += (hit ?? p[i]) + (p[j + 1] ?? '');
     i = j + 2;
   }
@@ -81,16 +90,8 @@ export function maskPii(text: string): string {
     text = text.replace(EMAIL, (m: string, kept: string, _: string, domain?: string) =>
       domain ? kept + '***' + domain : m,
     );
-  return text.replace(RUN, (m: string, o: number, s: string) =>
-    // Digits glued to word characters are part of a token (a UUID, a hash), not a number on its own;
-    // a URL escape before them is not. Digits touching four stars are what is left of an earlier
-    // mask: masking them again could join them with a neighbour into a new match, and masking must
-    // be idempotent.
-    /(?:(?:^.?|[^%].)\w|\*(?:[ -]?\*){3}[ -]?)$/.test(s.substring(o - 8, o)) ||
-    /^(?:\w|[ -]?\*(?:[ -]?\*){3})/.test(s.slice(o + m.length))
-      ? m
-      : maskRun(m),
-  );
+  // A run glued to a word character after it (group 2) is part of a token too.
+  return text.replace(RUN, (m: string, run?: string, glued?: string) => (run && !glued ? maskRun(run) : m));
 }
 
 /** Keys whose string values are identifiers, not personal data, and are never masked by `maskPiiDeep`. */

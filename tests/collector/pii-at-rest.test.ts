@@ -12,6 +12,7 @@ import {
   unavailable,
 } from '../support/collector-process.ts';
 import { post, trackEvent } from '../support/events.ts';
+import { cardKeys, emailKeys } from '../support/hostile-inputs.ts';
 import { makeId, makeLuhn } from '../support/pii-numbers.ts';
 
 const MOBILE = '13812345678';
@@ -143,6 +144,96 @@ describe('PII at rest (pii.mask on, the default)', () => {
       products: [{ product_id: MOBILE, sku: CARD, name: '138****5678', more: { product_id: '138****5678' } }],
       list: [{ userId: '138****5678' }],
     });
+  });
+
+  it('masks an object or array at an exempt path: only a string or number there is left as sent', async () => {
+    // `properties.order_id: {phone, email}` and `properties.products[].sku: {p: …}` were stored raw.
+    const event = trackEvent({
+      properties: {
+        order_id: { phone: MOBILE, email: EMAIL },
+        sku: [MOBILE, Number(MOBILE)],
+        product_id: Number(MOBILE),
+        products: [{ sku: { p: MOBILE } }, { sku: MOBILE }],
+      },
+    });
+    await post(`${c.url}/v1/batch`, { batch: [event] });
+    expect(storedEvent(c, event.messageId).properties).toEqual({
+      order_id: { phone: '138****5678', email: 'l***@example.com' },
+      sku: ['138****5678', '138****5678'],
+      product_id: Number(MOBILE),
+      products: [{ sku: { p: '138****5678' } }, { sku: MOBILE }],
+    });
+  });
+
+  it('masks PII beside star runs, keeping only what a mask keeps next to its stars', async () => {
+    const event = trackEvent({
+      properties: {
+        after: 'card **** **** **** 1234 13812345678',
+        glued: '****13812345678',
+        before: '13812345678 ****',
+        masked: '0086138****5678',
+      },
+    });
+    await post(`${c.url}/v1/batch`, { batch: [event] });
+    expect(storedEvent(c, event.messageId).properties).toEqual({
+      after: 'card **** **** **** 1234 138****5678',
+      glued: '****138****5678',
+      before: '138****5678 ****',
+      masked: '0086138****5678',
+    });
+  });
+
+  it('masks the whole local part of a URL-encoded address, escapes and all', async () => {
+    const event = trackEvent({
+      properties: { email: 'zhang.san%2Btag%40example.com', url: '/s?to=zhang.san%2Btag%40example.com&x=1' },
+    });
+    await post(`${c.url}/v1/batch`, { batch: [event] });
+    const stored = storedEvent(c, event.messageId);
+    expect(JSON.stringify(stored)).not.toContain('zhang');
+    expect(stored.properties).toEqual({ email: 'z***%40example.com', url: '/s?to=z***%40example.com&x=1' });
+  });
+
+  it('masks a number from 2^53 up whole, and leaves a summed price alone', async () => {
+    // Sent as JSON numbers: the ID reads back as 110105199003071230, whose checksum fails, and was
+    // stored with its region and birth date. A fraction's digits are rounding noise, kept as sent.
+    const messageId = randomUUID();
+    const id = makeId('11010519900307123');
+    const body =
+      `{"batch":[{"type":"track","event":"Numbers","messageId":"${messageId}","anonymousId":"a-1",` +
+      `"properties":{"id_number":${id},"total":19.990000000000002,"price":1299.5}}]}`;
+    expect((await post(`${c.url}/v1/batch`, body)).status).toBe(200);
+    const [row] = c.query<{ payload: string }>('SELECT payload FROM events WHERE message_id = ?', messageId);
+    expect(row?.payload).not.toContain('1101051990');
+    expect(JSON.parse(row?.payload ?? '{}').properties).toEqual({
+      id_number: '**************1230',
+      total: 19.990000000000002,
+      price: 1299.5,
+    });
+  });
+
+  it('keeps apart hundreds of keys that mask to one name, in an event and in the batch context', async () => {
+    // Each key renamed `#2`, `#3`… in one pass (tests/collector/linear-work.test.ts: at the size limits).
+    const keys = (names: string[]) => Object.fromEntries(names.map((name, i) => [name, i]));
+    const event = trackEvent({ properties: { emails: keys(emailKeys(500)), cards: keys(cardKeys(500)) } });
+    const res = await post(`${c.url}/v1/batch`, {
+      batch: [event],
+      context: { emails: keys(emailKeys(300)) },
+    });
+    expect(await res.json()).toMatchObject({ accepted: 1 });
+    const stored = storedEvent(c, event.messageId);
+    for (const [object, name, count] of [
+      [stored.properties.emails, 'u***@x.co', 500],
+      [stored.properties.cards, '************1234', 500],
+      [stored.context.emails, 'u***@x.co', 300],
+    ] as const) {
+      const entries = Object.entries(object as Record<string, number>);
+      expect(entries).toHaveLength(count);
+      expect(entries.slice(0, 2)).toEqual([
+        [name, 0],
+        [`${name}#2`, 1],
+      ]);
+      expect(entries.at(-1)).toEqual([`${name}#${count}`, count - 1]);
+    }
   });
 
   it('masks the batch context, once, into every event of the batch', async () => {

@@ -28,7 +28,7 @@ export const EXEMPT_PATH = /^[^.[\]]+(?:\[\])*(?:\.[^.[\]]+(?:\[\])*)*$/;
 
 /** Exempt paths as a tree: a node per key (`keys`) and per array item (`items`). */
 export interface ExemptNode {
-  /** Everything under this node is left unmasked. */
+  /** A string or number at this node is left as sent; an object or array here is masked as any other. */
   exempt?: boolean;
   keys?: Map<string, ExemptNode>;
   items?: ExemptNode;
