@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signatureHeaders } from '../../collector/src/http/signature.ts';
 import type { BatchResponse } from '../../sdk-core/src/protocol.ts';
+import { FIRST_EVENTS_TABLE, FIRST_IDENTITIES_TABLE } from '../support/first-sqlite-schema.ts';
 import { type CollectorProcess, startCollector } from '../support/collector-process.ts';
 import { basic, post, trackEvent } from '../support/events.ts';
 
@@ -203,17 +204,7 @@ describe('per-source dedup in the store', () => {
     const old = new Database(join(dir, 'data/events.db'));
     // The table as earlier versions created it.
     old.exec(`PRAGMA journal_mode = WAL;
-CREATE TABLE events (
-  message_id   TEXT NOT NULL UNIQUE,
-  type         TEXT NOT NULL,
-  event        TEXT,
-  anonymous_id TEXT,
-  user_id      TEXT,
-  source       TEXT NOT NULL,
-  timestamp    TEXT NOT NULL,
-  received_at  TEXT NOT NULL,
-  payload      TEXT NOT NULL
-);
+${FIRST_EVENTS_TABLE};
 CREATE INDEX events_timestamp ON events (timestamp);`);
     const insert = old.prepare(
       `INSERT INTO events (message_id, type, event, anonymous_id, user_id, source, timestamp, received_at, payload)
@@ -252,24 +243,8 @@ describe('identity links in a store made before they had a source', () => {
     const old = new Database(join(dir, 'data/events.db'));
     // Both tables as the first versions created them.
     old.exec(`PRAGMA journal_mode = WAL;
-CREATE TABLE events (
-  message_id   TEXT NOT NULL UNIQUE,
-  type         TEXT NOT NULL,
-  event        TEXT,
-  anonymous_id TEXT,
-  user_id      TEXT,
-  source       TEXT NOT NULL,
-  timestamp    TEXT NOT NULL,
-  received_at  TEXT NOT NULL,
-  payload      TEXT NOT NULL
-);
-CREATE TABLE identities (
-  anonymous_id TEXT NOT NULL,
-  user_id      TEXT NOT NULL,
-  first_seen   TEXT NOT NULL,
-  last_seen    TEXT NOT NULL,
-  PRIMARY KEY (anonymous_id, user_id)
-);`);
+${FIRST_EVENTS_TABLE};
+${FIRST_IDENTITIES_TABLE};`);
     const [t0, t1, t2, t3, t4, t5] = [
       daysAgo(20),
       daysAgo(9),

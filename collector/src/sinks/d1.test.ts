@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fakeD1 } from '../../../tests/support/fake-d1.ts';
+import { FIRST_EVENTS_TABLE, FIRST_IDENTITIES_TABLE } from '../../../tests/support/first-sqlite-schema.ts';
 import { d1Sink } from './d1.ts';
 import type { StoredEvent } from './sink.ts';
 
@@ -83,9 +84,7 @@ describe('d1Sink', () => {
     const d1 = fakeD1();
     await d1Sink(d1).ready();
     // The events table of the version before; its identities table, without a source.
-    d1.db.exec(`DROP TABLE identities;
-      CREATE TABLE identities (anonymous_id TEXT NOT NULL, user_id TEXT NOT NULL, first_seen TEXT NOT NULL,
-        last_seen TEXT NOT NULL, PRIMARY KEY (anonymous_id, user_id))`);
+    d1.db.exec(`DROP TABLE identities; ${FIRST_IDENTITIES_TABLE}`);
     const day = (n: number) => `2026-02-${String(n).padStart(2, '0')}T00:00:00.000Z`;
     const link = (
       source: string,
@@ -156,9 +155,7 @@ describe('d1Sink', () => {
 
   it('rebuilds an events table from before per-source dedup, keeping its rows', async () => {
     const d1 = fakeD1();
-    d1.db.exec(`CREATE TABLE events (message_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, event TEXT,
-      anonymous_id TEXT, user_id TEXT, source TEXT NOT NULL, timestamp TEXT NOT NULL,
-      received_at TEXT NOT NULL, payload TEXT NOT NULL)`);
+    d1.db.exec(FIRST_EVENTS_TABLE);
     const old = event({ source: 'web' });
     d1.db
       .prepare(`INSERT INTO events VALUES (?, 'track', 'Old', 'a-1', NULL, 'web', ?, ?, '{}')`)
