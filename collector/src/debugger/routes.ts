@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
+import { bearerToken, constantTimeEqual } from '../http/admin-token.ts';
 import type { EventBus, IngestOutcome } from './bus.ts';
 import type { InsightsReader } from './insights.ts';
 import { DEBUGGER_PAGE } from './page.ts';
@@ -17,19 +18,9 @@ export interface DebuggerDeps {
 
 const COOKIE = 'trail_debugger';
 
-/** Compares two strings in time that depends only on their lengths. */
-export function constantTimeEqual(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
-}
-
 /** The token a request presents: Bearer header, `?token=`, or the cookie set by the page. */
 function presented(c: Context): { token?: string; fromQuery: boolean } {
-  const header = c.req.header('authorization');
-  const bearer = header?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
+  const bearer = bearerToken(c.req.header('authorization'));
   if (bearer) return { token: bearer, fromQuery: false };
   const query = c.req.query('token');
   if (query) return { token: query, fromQuery: true };

@@ -1,4 +1,4 @@
-import { constantTimeEqual } from '../debugger/routes.ts';
+import { bearerToken, constantTimeEqual } from './admin-token.ts';
 import { HttpError } from './errors.ts';
 
 /**
@@ -22,9 +22,7 @@ export function metricsAccess(
     };
   }
   return (authorization) => {
-    const header = authorization?.trim() ?? '';
-    // A prefix test and a slice: no pattern that could backtrack over a hostile header.
-    const given = /^bearer\s/i.test(header) ? header.slice(7).trim() : undefined;
+    const given = bearerToken(authorization);
     if (!given || !constantTimeEqual(given, token))
       throw refuse('/metrics needs Authorization: Bearer <metrics.token>');
   };
