@@ -16,6 +16,14 @@ const event = (overrides: Partial<StoredEvent> & Record<string, unknown> = {}): 
     ...overrides,
   }) as StoredEvent;
 
+/** The identity links a fake D1 holds, in a stable order. */
+const links = (d1: ReturnType<typeof fakeD1>) =>
+  d1.db
+    .prepare(
+      'SELECT source, anonymous_id, first_seen, last_seen FROM identities ORDER BY source, anonymous_id',
+    )
+    .all();
+
 describe('d1Sink', () => {
   it('creates the schema once and stores events, failed events and identity links', async () => {
     const d1 = fakeD1();
@@ -62,13 +70,7 @@ describe('d1Sink', () => {
     await sink.write({ events: [at('10')], failed: [] });
     await sink.write({ events: [at('01', 'web'), alias, at('20')], failed: [] });
     await sink.write({ events: [at('05')], failed: [] });
-    expect(
-      d1.db
-        .prepare(
-          'SELECT source, anonymous_id, first_seen, last_seen FROM identities ORDER BY source, anonymous_id',
-        )
-        .all(),
-    ).toEqual([
+    expect(links(d1)).toEqual([
       {
         source: 'server',
         anonymous_id: 'a-1',
@@ -130,13 +132,7 @@ describe('d1Sink', () => {
       first_seen,
       last_seen,
     });
-    expect(
-      d1.db
-        .prepare(
-          'SELECT source, anonymous_id, first_seen, last_seen FROM identities ORDER BY source, anonymous_id',
-        )
-        .all(),
-    ).toEqual([
+    expect(links(d1)).toEqual([
       row('(unattributed)', 'a-9', day(4), day(5)),
       row('server', 'a-1', day(3), day(9)),
       row('server', 'a-5', later.timestamp, later.timestamp),
