@@ -34,6 +34,10 @@ export interface AppDeps {
   debugger?: DebuggerDeps;
 }
 
+/** Most messageIds one receipts request may ask about, and its largest body. */
+const RECEIPT_IDS = 500;
+const RECEIPT_BYTES = 32 * 1024;
+
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -79,14 +83,23 @@ export function createApp(deps: AppDeps): Hono {
     }
   });
 
-  const receive = async (c: Context, type?: EventType) => {
-    const receivedAt = Date.now();
+  /** Who sends a request, as admission sees it, and the address to store with its events. */
+  const callerOf = (c: Context): { ip?: string; caller: Caller } => {
     const { ip, key: client } = proxies.client(c.req.raw.headers, deps.socketIp?.(c));
     const caller: Caller = {
       client,
       origin: c.req.header('origin'),
       key: () => headerWriteKey(c.req.header('authorization'), c.req.query('writeKey')),
     };
+    return { ip, caller };
+  };
+
+  /** Event requests being received or stored: receipts wait for those that came first. */
+  const requests = new Set<Promise<unknown>>();
+
+  const receive = async (c: Context, type?: EventType) => {
+    const receivedAt = Date.now();
+    const { ip, caller } = callerOf(c);
     // Everything that can be refused without the body is refused before it is read.
     const early = await admission.beforeBody(caller, receivedAt);
     // A single-event body is the event, so the per-event cap applies to the whole body.
@@ -142,7 +155,44 @@ export function createApp(deps: AppDeps): Hono {
     }
   };
 
-  app.post('/v1/batch', (c) => receive(c));
+  // Which of up to RECEIPT_IDS messageIds this process has stored: a page that unloaded with a
+  // request in flight never saw its answer, and the next page asks before sending those events again.
+  app.post('/v1/receipts', async (c) => {
+    const receivedAt = Date.now();
+    const { caller } = callerOf(c);
+    const early = await admission.beforeBody(caller, receivedAt);
+    if (!early)
+      throw new HttpError(401, 'unauthorized', 'receipts need the write key in the URL or Basic auth');
+    // Server sources sign their requests and see every answer: receipts are for pages and apps.
+    if (early.signingSecret)
+      throw new HttpError(403, 'forbidden', 'receipts are not offered to signed sources');
+    const { json: body } = await admission.read(caller, early, receivedAt, (stop) =>
+      readJsonBody(c.req.raw, RECEIPT_BYTES, stop),
+    );
+    const ids = isObject(body) ? body.messageIds : undefined;
+    if (!Array.isArray(ids) || ids.length > RECEIPT_IDS || !ids.every((id) => typeof id === 'string'))
+      throw new HttpError(
+        400,
+        'invalid_body',
+        `messageIds must be an array of at most ${RECEIPT_IDS} strings`,
+      );
+    // The request this page's predecessor sent on its way out may be a moment ahead of this one.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise((done) => (timer = setTimeout(done, config.http.bodyTimeoutMs)));
+    await Promise.race([Promise.allSettled([...requests]), timeout]);
+    clearTimeout(timer);
+    return c.json({ received: await ingestor.received(early, ids as string[]) }, 200);
+  });
+
+  app.post('/v1/batch', async (c) => {
+    const request = receive(c);
+    requests.add(request);
+    try {
+      return await request;
+    } finally {
+      requests.delete(request);
+    }
+  });
   for (const type of EVENT_TYPES) app.post(`/v1/${type}`, (c) => receive(c, type));
 
   if (deps.debugger) app.route('/debugger', debuggerRoutes(deps.debugger));

@@ -160,6 +160,8 @@ function outcomeOf(
 export class Ingestor {
   /** Recently stored events by {@link dedupKey}. */
   private readonly recent: BoundedMap<string, true>;
+  /** Writes in progress by the {@link dedupKey} of each event they carry. */
+  private readonly writing = new Map<string, Promise<unknown>>();
   private readonly exempt: ExemptNode;
   private readonly window: TimeWindow;
 
@@ -245,8 +247,11 @@ export class Ingestor {
     const labels = { source: await sourceLabel(source) };
     let alreadyStored = 0;
     if (events.length > 0 || failed.length > 0) {
+      const keys = events.map((event) => dedupKey(facts.source, event.messageId));
+      const write = this.sink.write({ events, failed });
+      for (const key of keys) this.writing.set(key, write);
       try {
-        const result = await this.sink.write({ events, failed });
+        const result = await write;
         alreadyStored = result?.duplicates ?? 0;
       } catch (error) {
         this.metrics.inc(...METRIC.sinkFailures, labels);
@@ -256,9 +261,11 @@ export class Ingestor {
           error: error instanceof Error ? error.message : String(error),
         });
         throw error;
+      } finally {
+        for (const key of keys) if (this.writing.get(key) === write) this.writing.delete(key);
       }
       // Remember ids only once stored: remembering a failed write's ids would drop its retry.
-      for (const event of events) this.recent.set(dedupKey(facts.source, event.messageId), true);
+      for (const key of keys) this.recent.set(key, true);
     }
     for (const outcome of outcomes) this.observer?.publish(outcome);
     const accepted = events.length - alreadyStored;
@@ -268,6 +275,16 @@ export class Ingestor {
     this.metrics.inc(...METRIC.deduplicated, labels, duplicates);
     this.metrics.inc(...METRIC.droppedByConsent, labels, droppedByConsent);
     return { success: true, accepted, duplicates, droppedByConsent, rejected };
+  }
+
+  /**
+   * Which of a source's messageIds this process stored recently, once writes in progress settle: a
+   * client that lost the answer to a request (a page that unloaded) asks before sending again.
+   */
+  async received(source: SourceConfig, messageIds: string[]): Promise<string[]> {
+    const keys = messageIds.map((id) => dedupKey(source.name ?? source.writeKey, id));
+    await Promise.allSettled(keys.map((key) => this.writing.get(key)));
+    return messageIds.filter((_, i) => this.recent.has(keys[i] as string));
   }
 
   /**
