@@ -58,8 +58,17 @@ function fake(opts: FakeOptions = {}) {
   const syncWrites: [string, string | null][] = [];
   const requests: Sent[] = [];
   const replies: Reply[] = [];
+  /** messageIds the fake collector stored (answered 2xx), which its receipts list. */
+  const delivered = new Set<string>();
+  const receipts: string[][] = [];
   let up = true;
-  const adopt = vi.fn(opts.adopt ?? (async () => [] as TrailEvent[]));
+  // The platform finds one dead queue holding what `opts.adopt` returns, as a closed tab leaves it.
+  const adopt = vi.fn(async (own: string, take: (queue: string) => Promise<void>) => {
+    const orphans = (await opts.adopt?.(own)) ?? [];
+    if (!orphans.length) return;
+    store.set('trail_q_dead', structuredClone(orphans));
+    await take('trail_q_dead');
+  });
   const platform: Platform = {
     store: {
       // Structured clones, as IndexedDB keeps them: later changes to the queue must not leak in.
@@ -84,6 +93,15 @@ function fake(opts: FakeOptions = {}) {
     transport: {
       send: (url, raw, exiting) =>
         new Promise<SendResult>((resolve, reject) => {
+          if (url.includes('/v1/receipts?')) {
+            const ids = (JSON.parse(raw) as { messageIds: string[] }).messageIds;
+            receipts.push(ids);
+            resolve({
+              status: 200,
+              body: JSON.stringify({ received: ids.filter((id) => delivered.has(id)) }),
+            });
+            return;
+          }
           const sent: Sent = {
             url,
             raw,
@@ -92,6 +110,8 @@ function fake(opts: FakeOptions = {}) {
             at: Date.now(),
             reply: (r) => {
               sent.result = r;
+              if (r.status >= 200 && r.status < 300)
+                for (const e of sent.body.batch) delivered.add(e.messageId);
               resolve(r);
             },
           };
@@ -116,6 +136,7 @@ function fake(opts: FakeOptions = {}) {
     syncWrites,
     requests,
     replies,
+    receipts,
     adopt,
     setOnline: (v: boolean) => void (up = v),
     /** Every event of every request, in order (retries appear again). */
@@ -273,6 +294,7 @@ describe('event shapes (Segment spec)', () => {
     const f = fake();
     const c = make(f);
     c.identify('u1', { name: 'Ada' });
+    await settle(); // storage starts a microtask after the client, once privacy signals are applied
     const again = make(fake({ sync: Object.fromEntries(f.sync) }));
     expect(again.anonymousId()).toBe(c.anonymousId());
   });
@@ -403,7 +425,8 @@ describe('batching', () => {
   });
 
   it('exit batches stay under the beacon size, normal batches may be larger', async () => {
-    const pad = 'x'.repeat(40_000);
+    // Each event under the collector's 32 KB per-event limit, two together over the beacon size.
+    const pad = 'x'.repeat(31_000);
     const f = fake();
     f.setOnline(false);
     const c = make(f, { batchSize: 5 });
@@ -825,7 +848,7 @@ describe('consent, opt-in', () => {
     expect(f.events().filter((e) => e.event === 'Consent Updated')).toHaveLength(1);
   });
 
-  it('denyConsent before a decision stores nothing, purges the queue and queues nothing later', async () => {
+  it('denyConsent before a decision stores only the denial, purges the queue and queues nothing later', async () => {
     const f = fake();
     const c = make(f, { consent: 'opt-in' });
     c.track('A');
@@ -842,9 +865,11 @@ describe('consent, opt-in', () => {
     expect(f.requests).toEqual([]);
     expect(f.storeOps).toEqual([]);
     expect(f.adopt).not.toHaveBeenCalled();
-    expect(f.sync.size).toBe(0);
-    // A full denial leaves no record: the only SyncStore calls are removals of absent keys.
-    expect(f.syncWrites.filter(([, v]) => v !== null)).toEqual([]);
+    // The denial is remembered like a grant, in a record that holds nothing else.
+    expect(Object.fromEntries(f.sync)).toEqual({ trail_consent: '{"analytics":false,"marketing":false}' });
+    expect(f.syncWrites.filter(([, v]) => v !== null)).toEqual([
+      ['trail_consent', '{"analytics":false,"marketing":false}'],
+    ]);
   });
 
   it.each([
@@ -1230,5 +1255,455 @@ describe('e-commerce helpers', () => {
       ['track', 'Order Completed', order],
       ['track', 'Product Shared', { share_via: 'wechat', product_id: 'p-1' }],
     ]);
+  });
+});
+
+describe('Segment overloads (analytics.js argument rules)', () => {
+  const sentOf = async (f: Fake, calls: (c: Client) => void, config: Partial<CoreConfig> = {}) => {
+    const c = make(f, { batchSize: 100, ...config });
+    calls(c);
+    await vi.advanceTimersByTimeAsync(1000);
+    return f.events();
+  };
+  const cb = () => {};
+
+  it('track(event, properties?, options?, callback?)', async () => {
+    const f = fake();
+    const sent = await sentOf(f, (c) => {
+      c.track('A');
+      c.track('B', { x: 1 });
+      c.track('C', cb);
+      c.track('D', { x: 2 }, cb);
+      c.track('E', { x: 3 }, { context: { app: 'shop' } }, cb);
+      c.track('F', null, { integrations: { All: false } });
+    });
+    expect(sent.map((e) => [e.event, e.properties])).toEqual([
+      ['A', {}],
+      ['B', { x: 1 }],
+      ['C', {}],
+      ['D', { x: 2 }],
+      ['E', { x: 3 }],
+      ['F', {}],
+    ]);
+    expect(sent[4]?.context).toMatchObject({ ...CONTEXT, app: 'shop' });
+    expect(sent[5]?.integrations).toEqual({ All: false });
+  });
+
+  it('page and screen: one string is the name, two are category and name, an object is properties', async () => {
+    const f = fake();
+    const sent = await sentOf(f, (c) => {
+      c.page();
+      c.page('Home');
+      c.page('Docs', 'Install');
+      c.page('Docs', 'Install', { step: 1 }, { context: { app: 'docs' } }, cb);
+      c.page({ step: 2 });
+      c.page('Pricing', { plan: 'pro' }, cb);
+      c.page('Docs', 'API', null, { timestamp: '2024-04-30T08:00:00.000Z' });
+      c.screen('Shop', 'Cart', { items: 2 });
+      c.screen({ items: 3 });
+    });
+    expect(sent.map((e) => [e.type, e.category, e.name, e.properties])).toEqual([
+      ['page', undefined, undefined, {}],
+      ['page', undefined, 'Home', {}],
+      ['page', 'Docs', 'Install', {}],
+      ['page', 'Docs', 'Install', { step: 1 }],
+      ['page', undefined, undefined, { step: 2 }],
+      ['page', undefined, 'Pricing', { plan: 'pro' }],
+      ['page', 'Docs', 'API', {}],
+      ['screen', 'Shop', 'Cart', { items: 2 }],
+      ['screen', undefined, undefined, { items: 3 }],
+    ]);
+    expect(sent[3]?.context.app).toBe('docs');
+    expect(sent[6]?.timestamp).toBe('2024-04-30T08:00:00.000Z');
+  });
+
+  it('identify(userId?, traits?, options?, callback?) and identify(traits, …) keeping the userId', async () => {
+    const f = fake();
+    const sent = await sentOf(f, (c) => {
+      c.identify({ plan: 'free' });
+      c.identify('u1', { name: 'Ada' });
+      c.identify({ plan: 'pro' }, { context: { app: 'crm' } }, cb);
+      c.identify('u1', cb);
+      c.track('After');
+      c.identify(42, { name: 'Number' });
+    });
+    expect(sent.map((e) => [e.type, e.userId, e.traits])).toEqual([
+      ['identify', undefined, { plan: 'free' }],
+      // Another user than the anonymous one keeps the traits given so far: there was no userId.
+      ['identify', 'u1', { plan: 'free', name: 'Ada' }],
+      ['identify', 'u1', { plan: 'pro', name: 'Ada' }],
+      ['identify', 'u1', { plan: 'pro', name: 'Ada' }],
+      ['track', 'u1', undefined],
+      ['identify', '42', { name: 'Number' }],
+    ]);
+    expect(sent[2]?.context.app).toBe('crm');
+    expect(JSON.parse(f.sync.get('trail_id') ?? '{}')).toMatchObject({ u: '42', t: { name: 'Number' } });
+  });
+
+  it('group(groupId, traits?, options?, callback?) and alias(userId, previousId?, options?, callback?)', async () => {
+    const f = fake();
+    let anon = '';
+    const sent = await sentOf(f, (c) => {
+      anon = c.anonymousId();
+      c.group('acme', { plan: 'enterprise' }, { context: { app: 'b2b' } }, cb);
+      c.group(7, cb);
+      c.alias('u1', { context: { app: 'signup' } }, cb);
+      c.alias(2, 1);
+      c.alias('u3', 'legacy', cb);
+    });
+    expect(sent.map((e) => [e.type, e.groupId, e.traits, e.userId, e.previousId])).toEqual([
+      ['group', 'acme', { plan: 'enterprise' }, undefined, undefined],
+      ['group', '7', {}, undefined, undefined],
+      ['alias', undefined, undefined, 'u1', anon],
+      ['alias', undefined, undefined, '2', '1'],
+      ['alias', undefined, undefined, 'u3', 'legacy'],
+    ]);
+    expect(sent[0]?.context.app).toBe('b2b');
+    expect(sent[2]?.context.app).toBe('signup');
+  });
+
+  it('options: context merged in, timestamp, anonymousId, integrations, traits as context.traits', async () => {
+    const f = fake();
+    const [e] = await sentOf(f, (c) =>
+      c.track(
+        'A',
+        { x: 1 },
+        {
+          context: { ip: '203.0.113.9', page: { path: '/other' } },
+          timestamp: new Date('2024-04-01T00:00:00Z'),
+          anonymousId: 'server-anon',
+          integrations: { Mixpanel: false },
+          traits: { plan: 'pro' },
+        },
+      ),
+    );
+    expect(e).toMatchObject({
+      anonymousId: 'server-anon',
+      timestamp: '2024-04-01T00:00:00.000Z',
+      integrations: { Mixpanel: false },
+      context: { ip: '203.0.113.9', page: { path: '/other' }, traits: { plan: 'pro' }, locale: 'zh-CN' },
+    });
+    expect(e?.context.session.id).toMatch(UUID_V4);
+    expect(e?.context.consent).toEqual({ categoryPreferences: ALL });
+  });
+
+  it('resolves and calls back with the event once the collector acknowledged it', async () => {
+    const f = fake();
+    const c = make(f, { timeout: 60_000 });
+    f.replies.push('hold');
+    const called: unknown[] = [];
+    let resolved: unknown;
+    void c.track('A', { x: 1 }, (e) => called.push(e)).then((e) => (resolved = e));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(f.requests).toHaveLength(1);
+    expect(resolved).toBeUndefined();
+    f.requests[0]?.reply({ status: 200 });
+    await settle();
+    expect(resolved).toMatchObject({ event: 'A', messageId: f.events()[0]?.messageId });
+    expect(called).toEqual([resolved]);
+  });
+
+  it('resolves after timeout (default 300 ms) when no answer came, and never rejects', async () => {
+    const f = fake();
+    const c = make(f);
+    f.setOnline(false);
+    let resolved: unknown;
+    void c.page('Home', () => (resolved = 'callback')).then((e) => (resolved ??= e));
+    await vi.advanceTimersByTimeAsync(299);
+    expect(resolved).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(resolved).toBe('callback');
+  });
+
+  it('resolves at once with nothing when the event is dropped: consent, plugin, mistake', async () => {
+    const f = fake();
+    const c = make(f, { consent: 'opt-in', timeout: 60_000 });
+    const out: unknown[] = [];
+    c.denyConsent();
+    void c.track('Denied', () => out.push('cb')).then((e) => out.push(e));
+    await settle();
+    expect(out).toEqual(['cb', undefined]);
+    const g = fake();
+    const d = make(g, { timeout: 60_000 });
+    d.use((e) => (e.type === 'track' && e.event === 'Drop' ? null : e));
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const results = await Promise.all([d.track('Drop'), d.track(''), d.group(undefined as never)]);
+    expect(results).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('e-commerce helpers return the promise too', async () => {
+    const f = fake();
+    const c = make(f);
+    const p = c.orderCompleted({ order_id: 'o-1', total: 1 });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(await p).toMatchObject({ event: 'Order Completed', properties: { order_id: 'o-1', total: 1 } });
+  });
+});
+
+describe('misuse never throws and sends nothing the collector refuses', () => {
+  const setup = (config: Partial<CoreConfig> = {}) => {
+    const f = fake();
+    const c = make(f, { batchSize: 100, debug: true, ...config });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    return { f, c, warn, warned: () => warn.mock.calls.map((call) => String(call[0])) };
+  };
+
+  it.each([
+    [
+      'track()',
+      (c: Client) => (c.track as (...a: unknown[]) => unknown)(),
+      /track refused: event must be a string/,
+    ],
+    ['track(42)', (c: Client) => c.track(42 as never), /track refused: event must be a string/],
+    ['track("")', (c: Client) => c.track(''), /track refused: event must be a string of 1 to 512/],
+    ['a 513-character name', (c: Client) => c.track('e'.repeat(513)), /event must be a string of 1 to 512/],
+    ['page with a long name', (c: Client) => c.page('p'.repeat(513)), /page refused: name must be/],
+    ['identify("")', (c: Client) => c.identify(''), /identify refused: userId must be a string of 1 to 256/],
+    ['a 257-character userId', (c: Client) => c.identify('u'.repeat(257)), /userId must be/],
+    ['group()', (c: Client) => (c.group as (...a: unknown[]) => unknown)(), /group refused: groupId must be/],
+    ['group({ traits })', (c: Client) => c.group({ plan: 'x' } as never), /group refused: groupId/],
+    ['alias()', (c: Client) => (c.alias as (...a: unknown[]) => unknown)(), /alias refused: userId must be/],
+    [
+      'a number as anonymousId',
+      (c: Client) => c.track('A', {}, { anonymousId: 5 as never }),
+      /anonymousId must be/,
+    ],
+    [
+      'integrations that are no object',
+      (c: Client) => c.track('A', {}, { integrations: 'all' as never }),
+      /integrations/,
+    ],
+    [
+      'an invalid timestamp',
+      (c: Client) => c.track('A', {}, { timestamp: 'yesterday' }),
+      /track refused: Invalid time/,
+    ],
+    [
+      'a toJSON that throws',
+      (c: Client) =>
+        c.track('A', {
+          d: {
+            toJSON: () => {
+              throw new Error('no JSON');
+            },
+          },
+        }),
+      /track refused: no JSON/,
+    ],
+    [
+      'nesting deeper than 64 levels',
+      (c: Client) => {
+        let deep: Record<string, unknown> = {};
+        for (let i = 0; i < 70; i++) deep = { deep };
+        return c.track('A', deep);
+      },
+      /nested deeper than 64 levels/,
+    ],
+    [
+      'a plugin that throws',
+      (c: Client) => {
+        c.use(() => {
+          throw new TypeError('plugin broke');
+        });
+        return c.track('A');
+      },
+      /track refused: plugin broke/,
+    ],
+  ])('%s: warns, queues nothing, throws nothing', async (_, misuse, warning) => {
+    const { f, c, warned } = setup();
+    c.track('Before');
+    let result: unknown;
+    expect(() => (result = misuse(c))).not.toThrow();
+    await expect(result).resolves.toBeUndefined();
+    expect(
+      warned().some((w) => warning.test(w)),
+      warned().join('\n'),
+    ).toBe(true);
+    expect(c.stats().queued).toBe(1);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(f.events().map((e) => e.event)).toEqual(['Before']);
+  });
+
+  it('a refused identify leaves the userId and traits as they were', async () => {
+    const { f, c } = setup();
+    c.identify('u1', { plan: 'pro' });
+    c.identify('u'.repeat(300), { plan: 'hacked' });
+    c.identify({
+      self: {
+        toJSON: () => {
+          throw new Error('x');
+        },
+      },
+    });
+    c.alias('');
+    c.track('After');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(f.events().map((e) => [e.type, e.userId])).toEqual([
+      ['identify', 'u1'],
+      ['track', 'u1'],
+    ]);
+    expect(JSON.parse(f.sync.get('trail_id') ?? '{}')).toMatchObject({ u: 'u1', t: { plan: 'pro' } });
+  });
+
+  it('warns once per kind of mistake without debug', () => {
+    const { c, warned } = setup({ debug: false, maxEventBytes: 1234 });
+    for (let i = 0; i < 3; i++) c.track('Big', { pad: 'x'.repeat(2000) });
+    expect(warned().filter((w) => w.includes('over 1234 bytes'))).toHaveLength(1);
+  });
+
+  it('debug logs every refusal and every event', () => {
+    const { c, warned } = setup({ maxEventBytes: 1235 });
+    const log = vi.mocked(console.log);
+    for (let i = 0; i < 3; i++) c.track('Big', { pad: 'x'.repeat(2000) });
+    c.track('Fine');
+    expect(warned().filter((w) => w.includes('over 1235 bytes'))).toHaveLength(3);
+    expect(log.mock.calls.map((call) => (call[1] as Ev).event)).toEqual(['Fine']);
+  });
+
+  it('cuts circular references to "[Circular]", writes BigInts as text, drops functions', async () => {
+    const { f, c } = setup();
+    const props: Record<string, unknown> = { n: 10n, fn: () => 1, shared: { a: 1 } };
+    props.self = props;
+    props.list = [props.shared, props.shared];
+    (props.shared as Record<string, unknown>).up = props;
+    expect(() => c.track('Loop', props)).not.toThrow();
+    expect(() => c.identify('u1', { me: props })).not.toThrow();
+    // Changing the object afterwards changes nothing queued.
+    props.n = 'changed';
+    await vi.advanceTimersByTimeAsync(1000);
+    const [loop, identify] = f.events();
+    expect(loop?.properties).toEqual({
+      n: '10',
+      shared: { a: 1, up: '[Circular]' },
+      self: '[Circular]',
+      list: [
+        { a: 1, up: '[Circular]' },
+        { a: 1, up: '[Circular]' },
+      ],
+    });
+    expect(identify?.traits.me.self).toBe('[Circular]');
+    // What identity keeps is the copy sent, so the next write of it cannot throw either.
+    c.track('Later');
+    await vi.advanceTimersByTimeAsync(6000);
+    expect(f.events().at(-1)?.event).toBe('Later');
+  });
+
+  it('refuses an event over the per-event limit at track() without displacing queued ones', async () => {
+    const { f, c, warned } = setup({ maxBytes: 200_000 });
+    for (let i = 0; i < 6; i++) c.track('Good', { i });
+    const result = await c.track('Huge', { blob: 'x'.repeat(2_000_000) });
+    expect(result).toBeUndefined();
+    // Multi-byte characters count as the collector counts them: 11,000 × 3 bytes is over 32 KB.
+    await c.track('Wide', { text: '中'.repeat(11_000) });
+    expect(warned().filter((w) => /track refused: event is over 32768 bytes/.test(w))).toHaveLength(2);
+    expect(c.stats()).toMatchObject({ queued: 6, dropped: 0 });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(f.events().map((e) => e.properties.i)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('takes an event of exactly the limit and refuses one byte more', async () => {
+    const { f, c } = setup();
+    c.track('First');
+    const measured = c.track('Edge', { pad: '' });
+    await vi.advanceTimersByTimeAsync(1000);
+    const room = 32_768 - new TextEncoder().encode(JSON.stringify(await measured)).length;
+    const exact = c.track('Edge', { pad: 'x'.repeat(room) });
+    const over = c.track('Edge', { pad: 'x'.repeat(room + 1) });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(await over).toBeUndefined();
+    expect(await exact).toMatchObject({ event: 'Edge' });
+    expect(f.events().map((e) => e.properties.pad?.length)).toEqual([undefined, 0, room]);
+  });
+
+  it('drops a userId an older version stored as an object (identify({ traits }))', async () => {
+    const f = fake({ sync: { trail_id: JSON.stringify({ a: 'anon-1', u: { plan: 'pro' } }) } });
+    const c = make(f);
+    c.track('A');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(f.events()[0]).toMatchObject({ anonymousId: 'anon-1', event: 'A' });
+    expect(f.events()[0]).not.toHaveProperty('userId');
+  });
+
+  it.each([
+    [{ endpoint: 'https://c.example' }, /trail: config.writeKey is missing or invalid/],
+    [
+      { writeKey: 'has space', endpoint: 'https://c.example' },
+      /trail: config.writeKey is missing or invalid/,
+    ],
+    [{ writeKey: 'wk' }, /trail: config.endpoint is missing or invalid/],
+    [{ writeKey: 'wk', endpoint: 'c.example' }, /trail: config.endpoint is missing/],
+  ])('createClient(%j) throws one Error naming the option', (config, message) => {
+    expect(() => createClient(fake().platform, config as CoreConfig)).toThrow(message);
+  });
+
+  it('createClient(undefined) throws the same clear Error', () => {
+    expect(() => createClient(fake().platform, undefined as never)).toThrow(
+      /trail: config.writeKey is missing or invalid/,
+    );
+  });
+});
+
+describe('consent is remembered and kept per event', () => {
+  it.each(['opt-in', 'opt-out'] as const)(
+    'a denial survives a reload (%s): no id, no request',
+    async (mode) => {
+      const f = fake();
+      const c = make(f, { consent: mode });
+      c.track('Before');
+      c.denyConsent();
+      const again = make(fake({ sync: Object.fromEntries(f.sync) }), { consent: mode });
+      expect(again.consent()).toEqual({ analytics: false, marketing: false });
+      const g = fake({ sync: Object.fromEntries(f.sync) });
+      const d = make(g, { consent: mode });
+      d.track('After');
+      d.identify('u1');
+      await vi.advanceTimersByTimeAsync(5 * MIN);
+      await d.flush(true);
+      expect(g.requests).toEqual([]);
+      expect(g.storeOps).toEqual([]);
+      expect(Object.fromEntries(g.sync)).toEqual({ trail_consent: '{"analytics":false,"marketing":false}' });
+      d.grantConsent();
+      d.track('Granted');
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(g.events().map((e) => e.event)).toEqual(['Consent Updated', 'Granted']);
+    },
+  );
+
+  it('a later decision does not rewrite the consent of queued events', async () => {
+    const f = fake({ campaign: () => ({ source: 'ads', clickIds: { gclid: 'G-1' } }) });
+    const c = make(f, { flushInterval: 10_000 });
+    c.setConsent({ marketing: false });
+    c.track('Marketing Off');
+    c.grantConsent();
+    c.track('Marketing On');
+    await vi.advanceTimersByTimeAsync(10_000);
+    const byName = Object.fromEntries(f.events().map((e) => [e.event, e.context]));
+    expect(byName['Marketing Off']?.consent.categoryPreferences).toEqual({
+      analytics: true,
+      marketing: false,
+    });
+    expect(byName['Marketing Off']?.campaign).toEqual({ source: 'ads' });
+    expect(byName['Marketing On']?.consent.categoryPreferences).toEqual(ALL);
+    expect(byName['Marketing On']?.campaign).toEqual({ source: 'ads', clickIds: { gclid: 'G-1' } });
+  });
+
+  it('stores the campaign touches only with marketing consent', async () => {
+    const touch = { source: 'ads', clickIds: { gclid: 'G-1' } };
+    const f = fake({ campaign: () => touch });
+    const c = make(f, { consent: 'opt-in' });
+    c.setConsent({ analytics: true, marketing: false });
+    c.track('A');
+    const stored = () => JSON.parse(f.sync.get('trail_id') ?? '{}') as Record<string, unknown>;
+    expect(stored().a).toBe(c.anonymousId());
+    expect(f.sync.get('trail_id')).not.toMatch(/ads|G-1/);
+    c.setConsent({ marketing: true });
+    expect(stored()).toMatchObject({ f: touch, c: touch });
+    c.setConsent({ marketing: false });
+    expect(f.sync.get('trail_id')).not.toMatch(/ads|G-1/);
+    // In memory the session keeps its touches, click ids stripped from what is sent.
+    c.track('B');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(f.events().at(-1)?.context.campaign).toEqual({ source: 'ads' });
   });
 });

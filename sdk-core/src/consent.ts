@@ -11,13 +11,13 @@ export type ConsentMode = 'opt-in' | 'opt-out';
 
 const KEY = 'trail_consent';
 
-/** The decision remembered from an earlier visit, if the user granted something then. */
+/** The decision remembered from an earlier visit, a denial too. */
 export function loadConsent(sync: SyncStore): ConsentPrefs | undefined {
   const saved = readJson<ConsentPrefs>(sync, KEY);
   return saved && typeof saved.analytics === 'boolean' ? saved : undefined;
 }
 
-/** Remembers a decision that grants something; a full denial leaves no record at all. */
+/** Remembers a decision, a denial too: a record of the two choices and nothing else, no identifier. */
 export function saveConsent(sync: SyncStore, prefs: ConsentPrefs): void {
-  sync.set(KEY, prefs.analytics || prefs.marketing ? JSON.stringify(prefs) : null);
+  sync.set(KEY, JSON.stringify(prefs));
 }

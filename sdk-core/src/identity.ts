@@ -25,12 +25,16 @@ export interface SessionFacts {
 
 /**
  * Who the user is (anonymousId `a`, userId `u`, traits `t`) and their session (new after 30 minutes
- * without an event), written to storage only while `_persist` is on.
+ * without an event), written to storage only while `_persist` is on; the session's campaign touches
+ * only while `_marketing` is on too (else they live in memory).
  */
 export interface Identity {
   _v: Saved;
   _persist: boolean;
-  _set(userId: string | undefined, traits?: JsonObject): void;
+  _marketing: boolean;
+  /** The traits `userId` has with `traits` merged in: another user than the current one starts afresh. */
+  _traits(userId: string | undefined, traits?: object): JsonObject;
+  _set(userId: string | undefined, traits: JsonObject): void;
   /**
    * Session and campaign touches of an event made now; `start` marks a session's first event. A
    * `landing` campaign becomes the session's last touch (and its first, if it has none).
@@ -47,16 +51,17 @@ export interface Identity {
 export function createIdentity(sync: SyncStore): Identity {
   let written = 0;
   const saved = readJson<Saved>(sync, KEY);
+  // An older version stored what identify({ traits }) passed as the userId: the collector refuses it.
+  if (typeof saved?.u == 'object') delete saved.u;
   const id: Identity = {
-    _v: saved?.a ? saved : { a: uuid() },
+    _v: typeof saved?.a == 'string' ? saved : { a: uuid() },
     _persist: false,
+    _marketing: false,
+    _traits: (userId, traits) =>
+      ({ ...(id._v.u && id._v.u !== userId ? {} : id._v.t), ...traits }) as JsonObject,
     _set(userId, traits) {
-      const v = id._v;
-      if (userId !== undefined) {
-        if (v.u && v.u !== userId) v.t = {};
-        v.u = userId;
-      }
-      if (traits) v.t = { ...v.t, ...traits };
+      id._v.u = userId;
+      id._v.t = traits;
       id._save();
     },
     _session(now, landing) {
@@ -89,8 +94,9 @@ export function createIdentity(sync: SyncStore): Identity {
     },
     _save() {
       if (!id._persist) return;
-      written = id._v.l ?? 0;
-      sync.set(KEY, JSON.stringify(id._v));
+      const v = id._v;
+      written = v.l ?? 0;
+      sync.set(KEY, JSON.stringify(id._marketing ? v : { ...v, f: undefined, c: undefined }));
     },
   };
   return id;

@@ -1,4 +1,4 @@
-import type { CampaignContext, EventContext, TrailEvent } from './protocol.ts';
+import type { CampaignContext, EventContext } from './protocol.ts';
 
 /** Asynchronous key-value storage for the event queue (IndexedDB, mini-program storage, memory). */
 export interface AsyncStore {
@@ -26,6 +26,8 @@ export const readJson = <T>(sync: SyncStore, key: string): T | null | undefined 
 export interface SendResult {
   status: number;
   retryAfter?: number;
+  /** The answer's body, where the platform can read it. */
+  body?: string;
 }
 
 /** Sends one request body to the collector. */
@@ -41,13 +43,16 @@ export interface Platform {
   transport: Transport;
   /** Context of an event made now: page or screen, locale, user agent, library. */
   context(): EventContext;
-  /** The campaign the current visit landed with (URL, mini-program open), asked at every event. */
+  /** The campaign of the current URL or mini-program open, asked at every event (the last touch). */
   campaign?(): CampaignContext | undefined;
   /** Whether the network is believed to be up (a send is skipped while it is not). */
   online(): boolean;
   /**
-   * Events that other, dead instances (closed tabs, earlier launches) left in storage; the platform
-   * guarantees that only one live instance receives each orphaned queue.
+   * Finds the queues that other, dead instances (closed tabs, earlier launches) left in storage and
+   * calls `take` for each (see orphanQueues); the platform guarantees that only one live instance
+   * takes each queue, and that `own` is this instance's before it resolves or any write of it.
    */
-  adopt?(own: string): Promise<TrailEvent[]>;
+  adopt?(own: string, take: (queue: string) => Promise<void>): Promise<unknown>;
+  /** The instance is leaving for another of the same app, which will take its queue over: no exit send. */
+  handover?(): boolean;
 }

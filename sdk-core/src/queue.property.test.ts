@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Client, createClient } from './client.ts';
+import { orphanQueues } from './handover.ts';
 import type { Platform, SendResult } from './platform.ts';
 import type { EventContext, TrailEvent } from './protocol.ts';
 
@@ -47,7 +48,7 @@ type Op =
   | { k: 'answer'; which: number; answer: Answer }
   | { k: 'advance'; ms: number }
   | { k: 'network'; up: boolean }
-  | { k: 'restart'; serverGotInFlight: boolean; bootTracks: number };
+  | { k: 'restart'; serverGotInFlight: boolean; leaves: boolean; bootTracks: number };
 
 const answerArb: fc.Arbitrary<Answer> = fc.oneof(
   { weight: 3, arbitrary: fc.constant({ kind: 'ok' as const }) },
@@ -101,6 +102,7 @@ const opArb = (o: GenOptions): fc.Arbitrary<Op> =>
       arbitrary: fc
         .record({
           serverGotInFlight: fc.boolean(),
+          leaves: o.exiting ? fc.boolean() : fc.constant(false),
           bootTracks: o.bootTracks ? fc.integer({ min: 1, max: 3 }) : fc.constant(0),
         })
         .map((r) => ({ k: 'restart' as const, ...r })),
@@ -151,6 +153,7 @@ function world() {
   const acked = new Set<number>();
   /** Deliveries per event: by acknowledged requests and by requests orphaned by a restart. */
   const deliveries = new Map<number, { acked: number; orphaned: number }>();
+  const seqById = new Map<string, number>();
   /** Events in the order the collector first stored them. */
   const firstDeliveries: number[] = [];
   const requests: Request[] = [];
@@ -199,12 +202,32 @@ function world() {
       },
     },
     transport: {
-      send: (_url, raw, exiting) =>
+      send: (url, raw, exiting) =>
         new Promise<SendResult>((resolve, reject) => {
           // A dead instance's request never leaves; it is never answered either.
           if (!inst.alive) return;
+          if (url.includes('/v1/receipts?')) {
+            // Answered at once, or failed as the collector's answers fail now: stored events listed.
+            const ids = (JSON.parse(raw) as { messageIds: string[] }).messageIds;
+            if (policy.kind === 'throw') reject(new TypeError('Failed to fetch'));
+            else if (policy.kind === '429') resolve({ status: 429, retryAfter: policy.retryAfter });
+            else if (policy.kind === 'status') resolve({ status: policy.status });
+            else {
+              // A listed event is acknowledged, as a 2xx would have: the client now knows it is stored.
+              const listed = ids.filter((id) => deliveries.has(seqById.get(id) ?? -1));
+              for (const id of listed) {
+                const seq = seqById.get(id) as number;
+                if (acked.has(seq)) continue;
+                acked.add(seq);
+                (deliveries.get(seq) as { acked: number }).acked++;
+              }
+              resolve({ status: 200, body: JSON.stringify({ received: listed }) });
+            }
+            return;
+          }
           const batch = (JSON.parse(raw) as { batch: TrailEvent[] }).batch;
           const seqs = batch.map(seqOf);
+          for (const e of batch) seqById.set(e.messageId, seqOf(e));
           const r: Request = {
             id: requests.length,
             instance: inst.n,
@@ -223,21 +246,23 @@ function world() {
             if ((seqs[i] as number) <= (seqs[i - 1] as number))
               violations.push(`request ${r.id} lists events out of track order: [${seqs.join(', ')}]`);
           if (policy.kind === 'hold') held.push(r);
-          else respond(r, policy);
+          else {
+            // Answered a moment later, as a network does: an instance that died meanwhile never sees
+            // it (a page's request on its way out), so its events were delivered but not acked.
+            const answer = policy;
+            void Promise.resolve().then(() => {
+              if (inst.alive) return respond(r, answer);
+              r.state = 'orphaned';
+              if (answer.kind === 'ok') deliver(r, 'orphaned');
+            });
+          }
         }),
     },
     context: () => CONTEXT,
     online: () => inst.alive && up,
     // Like sdk-miniprogram (and sdk-web without Web Locks): every other stored queue is a dead one's.
-    async adopt(own) {
-      const out: TrailEvent[] = [];
-      for (const key of [...store.keys()]) {
-        if (!key.startsWith('trail_q_') || key === own) continue;
-        out.push(...((structuredClone(store.get(key)) as TrailEvent[] | undefined) ?? []));
-        await Promise.resolve();
-        if (inst.alive) store.delete(key);
-      }
-      return out;
+    async adopt(own, take) {
+      for (const key of orphanQueues([...store.keys(), ...sync.keys()], own)) await take(key);
     },
   });
 
@@ -254,7 +279,9 @@ function world() {
   };
 
   /** Kills the live instance and starts a new one on the same storage. */
-  const restart = (serverGotInFlight: boolean, bootTracks: number) => {
+  /** `leaves`: the instance goes as a page does (pagehide: an exiting flush and its last word), not as a crash. */
+  const restart = (serverGotInFlight: boolean, bootTracks: number, leaves: boolean) => {
+    if (leaves) void live.client.flush(true);
     live.alive = false;
     for (const r of held.splice(0)) {
       r.state = 'orphaned';
@@ -362,7 +389,7 @@ async function run({ policy, ops, jitter }: Scenario): Promise<World> {
           if (op.up) w.live.client.online();
           break;
         case 'restart':
-          w.restart(op.serverGotInFlight, op.bootTracks);
+          w.restart(op.serverGotInFlight, op.bootTracks, op.leaves);
           break;
       }
       await settle();
@@ -460,7 +487,7 @@ describe('queue under random flush / failure / restart sequences', () => {
               policy: { kind: 'ok' },
               ops: [
                 { k: 'track', n: 1 },
-                { k: 'restart', serverGotInFlight: false, bootTracks: 1 },
+                { k: 'restart', serverGotInFlight: false, leaves: false, bootTracks: 1 },
               ],
               jitter: 0,
             },

@@ -11,26 +11,48 @@ export interface Queue {
   _items: TrailEvent[];
   _dropped: number;
   _persist: boolean;
-  /** Adds events at the young end (`older`: at the old end), dropping the oldest past the bounds. */
-  _push(events: TrailEvent[], older?: boolean): void;
-  /** Marks and returns the oldest events not already being sent, up to a count and a byte size. */
-  _take(count: number, bytes: number): TrailEvent[];
+  /**
+   * Adds events at the young end (`older`: at the old end), dropping the oldest past the bounds;
+   * `unsure`: the ids of those that may have reached the collector already (see _take).
+   */
+  _push(events: TrailEvent[], older?: boolean, unsure?: Set<string>): void;
+  /**
+   * Marks and returns the oldest events not already being sent, up to a count and a byte size:
+   * those whose earlier send may have arrived (`unsure`), or the others.
+   */
+  _take(count: number, bytes: number, unsure?: boolean): TrailEvent[];
   /** Removes events the collector acknowledged (or refused for good). */
   _done(events: TrailEvent[]): void;
-  /** Makes events sendable again after a failed attempt. */
-  _release(events: TrailEvent[]): void;
+  /** Makes events sendable again after a failed attempt; `unsure`: the attempt may have arrived. */
+  _release(events: TrailEvent[], unsure?: boolean): void;
   /** Forgets every event; storage too when it was in use. */
   _clear(): void;
   /** Writes the queue to storage once per burst of changes. */
   _save(): void;
+  /**
+   * What storage does not know yet, for a synchronous last write as the instance goes away: events
+   * added since the last committed write (`t`), ids acknowledged since (`d`) and ids in flight or
+   * unsure (`f`).
+   */
+  _handover(): Handover;
+}
+
+/** The last word of an instance that went away, kept beside its stored queue (see Queue._handover). */
+export interface Handover {
+  t: TrailEvent[];
+  d: string[];
+  f: string[];
 }
 
 /** A queue stored under `key`. */
 export function createQueue(store: AsyncStore, key: string, max: number, maxBytes: number): Queue {
   const size = new Map<TrailEvent, number>();
   const flying = new WeakSet<TrailEvent>();
+  const doubt = new WeakSet<TrailEvent>();
   let bytes = 0;
   let saving = false;
+  /** The events of the last write storage committed. */
+  let saved: TrailEvent[] = [];
   const remove = (events: TrailEvent[]) => {
     const gone = new Set(events);
     q._items = q._items.filter((e) => !gone.has(e));
@@ -46,11 +68,12 @@ export function createQueue(store: AsyncStore, key: string, max: number, maxByte
     _items: [],
     _dropped: 0,
     _persist: false,
-    _push(events, older) {
+    _push(events, older, unsure) {
       for (const e of events) {
         const n = JSON.stringify(e).length;
         size.set(e, n);
         bytes += n;
+        if (unsure?.has(e.messageId)) doubt.add(e);
       }
       q._items[older ? 'unshift' : 'push'](...events);
       while (q._items.length > max || (bytes > maxBytes && q._items.length > 1)) {
@@ -59,12 +82,12 @@ export function createQueue(store: AsyncStore, key: string, max: number, maxByte
       }
       q._save();
     },
-    _take(count, limit) {
+    _take(count, limit, unsure = false) {
       const out: TrailEvent[] = [];
       let total = 0;
       for (const e of q._items) {
         if (out.length >= count) break;
-        if (flying.has(e)) continue;
+        if (flying.has(e) || doubt.has(e) !== unsure) continue;
         total += size.get(e) as number;
         if (out.length && total > limit) break;
         out.push(e);
@@ -76,8 +99,11 @@ export function createQueue(store: AsyncStore, key: string, max: number, maxByte
       remove(events);
       q._save();
     },
-    _release(events) {
-      for (const e of events) flying.delete(e);
+    _release(events, unsure) {
+      for (const e of events) {
+        flying.delete(e);
+        doubt[unsure ? 'add' : 'delete'](e);
+      }
     },
     _clear() {
       remove(q._items);
@@ -88,8 +114,22 @@ export function createQueue(store: AsyncStore, key: string, max: number, maxByte
       saving = true;
       void Promise.resolve().then(() => {
         saving = false;
-        return (q._items.length ? store.set(key, q._items) : store.del(key)).catch(() => {});
+        // Writes commit in the order they were made, so the last one to resolve is the latest.
+        const snapshot = q._items.slice();
+        return (snapshot.length ? store.set(key, snapshot) : store.del(key)).then(
+          () => void (saved = snapshot),
+          () => {},
+        );
       });
+    },
+    _handover() {
+      const now = new Set(q._items);
+      const was = new Set(saved);
+      return {
+        t: q._items.filter((e) => !was.has(e)),
+        d: saved.filter((e) => !now.has(e)).map((e) => e.messageId),
+        f: q._items.filter((e) => flying.has(e) || doubt.has(e)).map((e) => e.messageId),
+      };
     },
   };
   return q;

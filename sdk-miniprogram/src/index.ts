@@ -3,7 +3,7 @@ import {
   type Client,
   type CoreConfig,
   createClient,
-  type TrailEvent,
+  orphanQueues,
 } from '@trail/sdk-core';
 import { contextOf, type Visit } from './context.ts';
 import { type Autocapture, hookLifecycle } from './lifecycle.ts';
@@ -57,15 +57,9 @@ export function init(config: MiniProgramConfig): Client {
       context: contextOf(api, platform, visit),
       campaign: () => landing,
       online: () => online,
-      async adopt(own) {
+      async adopt(own, take) {
         // One app instance at a time: every other stored queue is an earlier launch's.
-        const events: TrailEvent[] = [];
-        for (const key of await store.keys()) {
-          if (!key.startsWith('trail_q_') || key === own) continue;
-          events.push(...((await store.get<TrailEvent[]>(key)) ?? []));
-          await store.del(key);
-        }
-        return events;
+        for (const key of orphanQueues(await store.keys(), own)) await take(key);
       },
     },
     { maxBytes: 500_000, consent: 'opt-in', ...config },
@@ -75,7 +69,7 @@ export function init(config: MiniProgramConfig): Client {
     online = r.isConnected;
     if (online) client.online();
   });
-  if (config.privacySetting !== false && !client.consent()?.analytics) {
+  if (config.privacySetting !== false && client.consent() === undefined) {
     api.getPrivacySetting?.({ success: (r) => r.needAuthorization === false && client.grantConsent() });
   }
   const auto = config.autocapture;

@@ -1,4 +1,4 @@
-import type { Client } from '@trail/sdk-core';
+import { type Client, warn } from '@trail/sdk-core';
 import { createWebClient, type WebConfig } from './web.ts';
 
 type Call = [string, ...unknown[]];
@@ -8,12 +8,34 @@ const w = window as unknown as { trail?: Trail };
 const script = document.currentScript as HTMLScriptElement | null;
 const stub = w.trail;
 let client: Client | undefined;
+/** Calls made before `init`, each with how to settle the promise it returned. */
+const early: [string, unknown[], (result: unknown) => void][] = [];
 
-/** Methods of the client, callable as `trail('track', …)` or `trail.track(…)`. */
+/**
+ * Methods of the client, callable as `trail('track', …)` or `trail.track(…)`; never throws into the
+ * page. Before `init`, calls wait (100 at most) and run once it has.
+ */
 const trail: Trail = (method, ...args) => {
-  if (method === 'init') return (client ??= createWebClient(args[0] as WebConfig));
-  const fn = (client as unknown as Record<string, unknown> | undefined)?.[method];
-  return typeof fn === 'function' ? fn.apply(client, args) : undefined;
+  if (method === 'init') {
+    try {
+      client ??= createWebClient(args[0] as WebConfig);
+    } catch (error) {
+      warn(`${error}`);
+    }
+    if (client) for (const [m, a, settle] of early.splice(0)) settle(trail(m, ...a));
+    return client;
+  }
+  if (!client)
+    return new Promise((settle) => {
+      if (early.push([method, args, settle]) > 100) {
+        early.pop();
+        warn('over 100 calls before init');
+        settle(undefined);
+      }
+    });
+  const fn = (client as unknown as Record<string, unknown>)[method];
+  if (typeof fn === 'function') return fn.apply(client, args);
+  warn(`trail.${String(method)} is not a method`);
 };
 // Every method reachable as a property too, without listing them: the list would cost bytes.
 w.trail = new Proxy(trail, {

@@ -12,7 +12,11 @@ export const transport: Transport = {
     try {
       const r = await fetch(url, { method: 'POST', body, keepalive });
       // A missing or non-numeric Retry-After counts as 0: the backoff alone decides.
-      return { status: r.status, retryAfter: +(r.headers.get('retry-after') as string) || 0 };
+      return {
+        status: r.status,
+        retryAfter: +(r.headers.get('retry-after') as string) || 0,
+        body: await r.text(),
+      };
     } catch {
       // The beacon's fate is unknown, so the events stay queued (status 0) and are resent later.
       if (exiting) navigator.sendBeacon?.(url, body);

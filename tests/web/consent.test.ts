@@ -42,7 +42,7 @@ describe('browser SDK consent', { timeout: 90_000 }, () => {
     await env?.close();
   });
 
-  it('sends nothing and stores nothing when the visitor denies', async () => {
+  it('sends nothing and stores only the denial when the visitor denies', async () => {
     const { page, traffic } = await open('consent-deny');
     await trackMany(page, 'Before Decision', 3);
     await page.click('#add-to-cart');
@@ -53,8 +53,29 @@ describe('browser SDK consent', { timeout: 90_000 }, () => {
     await sleep(2_000); // ten flush intervals
 
     expect(traffic.requests.map((r) => r.url)).toEqual([]);
-    expect(await storageWrites(page)).toEqual(NOTHING_STORED);
+    // The denial is remembered like a grant, in a record that holds nothing else.
+    expect(await storageWrites(page)).toEqual({ ...NOTHING_STORED, localStorage: 1 });
+    expect(await page.evaluate(() => localStorage.getItem('trail_consent'))).toBe(
+      '{"analytics":false,"marketing":false}',
+    );
     expect(stored('consent-deny')).toEqual([]);
+  });
+
+  it('honours Do Not Track from the first moment in opt-out mode: nothing written, nothing sent', async () => {
+    const context = await env.browser.newContext();
+    contexts.push(context);
+    // The browser's setting, as the page reads it (Chromium sets it from its preferences).
+    await context.addInitScript(() =>
+      Object.defineProperty(Navigator.prototype, 'doNotTrack', { get: () => '1' }),
+    );
+    const traffic = new SdkTraffic(context, env.collector.url);
+    const page = await context.newPage();
+    await openPage(page, env.site, '/dnt.html', { writeKey: 'consent-deny', consent: 'opt-out' });
+    await trackMany(page, 'Under DNT', 3);
+    await page.click('#add-to-cart');
+    await sleep(1_000); // five flush intervals
+    expect(traffic.requests.map((r) => r.url)).toEqual([]);
+    expect(await storageWrites(page)).toEqual(NOTHING_STORED);
   });
 
   it('holds events until consent is granted, then sends them and a Consent Updated event', async () => {
