@@ -1,4 +1,4 @@
-import type { Client } from '@trail/sdk-core';
+import type { Client, ConsentPrefs } from '@trail/sdk-core';
 
 type TcData = {
   gdprApplies?: boolean;
@@ -30,4 +30,41 @@ export function followTcf(client: Client): void {
       marketing: !!(c[1] && c[3] && c[4]),
     });
   });
+}
+
+const ADS = ['ad_storage', 'ad_user_data', 'ad_personalization'];
+
+/** A gtag command as `dataLayer` holds it: the arguments of `gtag('consent', 'update', {…})`. */
+type Command = { [i: number]: unknown } | undefined;
+
+/**
+ * Follows Google Consent Mode v2 when the page uses gtag: the consent commands already in
+ * `dataLayer` (later ones win), then each one pushed. `analytics_storage` decides analytics;
+ * marketing needs `ad_storage`, `ad_user_data` and `ad_personalization` all granted. A default with a
+ * `region` counts as if the visitor were there: the SDK cannot know where they are.
+ */
+export function followConsentMode(client: Client): void {
+  const layer = (window as { dataLayer?: Command[] }).dataLayer;
+  if (!layer) return;
+  const state: Record<string, unknown> = {};
+  let updated = false;
+  const read = (commands: Command[]) => {
+    let seen;
+    for (const c of commands) {
+      if (c?.[0] == 'consent') {
+        Object.assign(state, c[2]);
+        updated ||= c[1] == 'update';
+        seen = 1;
+      }
+    }
+    const next: Partial<ConsentPrefs> = {};
+    if (state.analytics_storage) next.analytics = state.analytics_storage == 'granted';
+    if (ADS.some((k) => state[k])) next.marketing = ADS.every((k) => state[k] == 'granted');
+    // A default is the site's stance until the visitor chooses: it decides nothing for a visitor
+    // the SDK holds for opt-in, whose events keep waiting for the update.
+    if (seen && (updated || client.consent()) && Object.keys(next)[0]) client.setConsent(next);
+  };
+  read(layer);
+  const push = layer.push;
+  layer.push = (...items) => (read(items), push.apply(layer, items));
 }

@@ -3,8 +3,9 @@ import { adopter } from './adopt.ts';
 import { captureClicks } from './autocapture/clicks.ts';
 import { captureForms } from './autocapture/forms.ts';
 import { capturePages } from './autocapture/pages.ts';
-import { webContext } from './context.ts';
-import { applySignals, followTcf } from './privacy-signals.ts';
+import { pageProperties, webContext } from './context.ts';
+import { applySignals, followConsentMode, followTcf } from './privacy-signals.ts';
+import { leavingForOwnOrigin } from './leaving.ts';
 import { queueStore, syncStore } from './storage.ts';
 import { transport } from './transport.ts';
 
@@ -26,6 +27,8 @@ export interface WebConfig extends CoreConfig {
   respectDnt?: boolean;
   /** Follow an IAB TCF v2 CMP (`__tcfapi`) when the page has one. Default true. */
   tcf?: boolean;
+  /** Follow Google Consent Mode v2 (gtag's `dataLayer`) when the page has it. Default true. */
+  consentMode?: boolean;
   /** Automatic events, or false for none. */
   autocapture?: false | Autocapture;
 }
@@ -33,8 +36,6 @@ export interface WebConfig extends CoreConfig {
 /** Starts the browser SDK: storage, transport, lifecycle hooks, privacy signals and autocapture. */
 export function createWebClient(config: WebConfig): Client {
   const store = queueStore();
-  // The page's landing campaign stays the last touch for as long as the page lives.
-  const landing = campaignOf(Object.fromEntries(new URLSearchParams(location.search)));
   const owner = adopter(store);
 
   const client = createClient(
@@ -48,16 +49,21 @@ export function createWebClient(config: WebConfig): Client {
       sync: syncStore(),
       transport,
       context: webContext,
-      campaign: () => landing,
+      // Read at every event: an SPA route's campaign is the newest touch.
+      campaign: () => campaignOf(Object.fromEntries(new URLSearchParams(location.search))),
       online: () => navigator.onLine,
       adopt: owner.adopt,
+      handover: leavingForOwnOrigin(),
     },
     config,
   );
+  client.use(pageProperties);
   applySignals(client, config);
   if (config.tcf !== false) followTcf(client);
+  if (config.consentMode !== false) followConsentMode(client);
   const exit = () => void client.flush(true);
-  addEventListener('pagehide', exit);
+  addEventListener('pagehide', () => (exit(), owner.leave(true)));
+  addEventListener('pageshow', (e) => e.persisted && owner.leave(false));
   document.addEventListener('visibilitychange', () => document.hidden && exit());
   addEventListener('online', () => client.online());
   const auto = config.autocapture;

@@ -14,6 +14,9 @@ const stub = () => {
 /** Changes the URL without going through the (patched) history methods, as the browser does on back. */
 const silentlyGo = (url: string) => History.prototype.pushState.call(history, null, '', url);
 
+/** Resolves once the frame after now has run and the task after it: when a route's view is due. */
+const nextFrame = () => new Promise((done) => requestAnimationFrame(() => setTimeout(done, 10)));
+
 describe('capturePages', () => {
   beforeEach(() => {
     silentlyGo('/start');
@@ -32,24 +35,45 @@ describe('capturePages', () => {
     expect(page).toHaveBeenCalledWith('Start');
   });
 
-  it('records pushState and replaceState route changes', () => {
+  it('records pushState and replaceState route changes', async () => {
     const { page, client } = stub();
     capturePages(client);
     document.title = 'Product';
     history.pushState({}, '', '/product/1');
     expect(location.pathname).toBe('/product/1');
-    expect(page).toHaveBeenCalledTimes(2);
+    await vi.waitFor(() => expect(page).toHaveBeenCalledTimes(2));
     expect(page).toHaveBeenLastCalledWith('Product');
     history.replaceState({}, '', '/product/1?tab=reviews');
-    expect(page).toHaveBeenCalledTimes(3);
+    await vi.waitFor(() => expect(page).toHaveBeenCalledTimes(3));
   });
 
-  it('records back/forward (popstate)', () => {
+  it('records a route with the title its router sets after the URL, in the same task or a later one', async () => {
+    const { page, client } = stub();
+    capturePages(client);
+    history.pushState({}, '', '/teas');
+    document.title = 'Teas';
+    await vi.waitFor(() => expect(page).toHaveBeenCalledTimes(2));
+    history.pushState({}, '', '/about');
+    setTimeout(() => (document.title = 'About'));
+    await vi.waitFor(() => expect(page).toHaveBeenCalledTimes(3));
+    await nextFrame();
+    expect(page.mock.calls).toEqual([['Start'], ['Teas'], ['About']]);
+  });
+
+  it('records a route whose title never changes after the next frame', async () => {
+    const { page, client } = stub();
+    capturePages(client);
+    history.pushState({}, '', '/same-title');
+    await nextFrame();
+    expect(page.mock.calls).toEqual([['Start'], ['Start']]);
+  });
+
+  it('records back/forward (popstate)', async () => {
     const { page, client } = stub();
     capturePages(client);
     silentlyGo('/earlier');
     dispatchEvent(new PopStateEvent('popstate'));
-    expect(page).toHaveBeenCalledTimes(2);
+    await vi.waitFor(() => expect(page).toHaveBeenCalledTimes(2));
   });
 
   it('records hash changes', async () => {
@@ -59,18 +83,21 @@ describe('capturePages', () => {
     await vi.waitFor(() => expect(page).toHaveBeenCalledTimes(2));
     silentlyGo('/start#specs');
     dispatchEvent(new HashChangeEvent('hashchange'));
-    expect(page).toHaveBeenCalledTimes(3);
+    await vi.waitFor(() => expect(page).toHaveBeenCalledTimes(3));
   });
 
-  it('counts the same URL twice in a row once', () => {
+  it('counts the same URL twice in a row once, and a redirect as its destination', async () => {
     const { page, client } = stub();
     capturePages(client);
     history.replaceState({ framework: true }, '', location.href);
     history.pushState({}, '', '/start');
     dispatchEvent(new PopStateEvent('popstate'));
+    await nextFrame();
     expect(page).toHaveBeenCalledTimes(1);
     history.pushState({}, '', '/next');
     history.replaceState({ restored: true }, '', '/next');
+    history.replaceState({}, '', '/login');
+    await nextFrame();
     expect(page).toHaveBeenCalledTimes(2);
   });
 
@@ -138,6 +165,24 @@ describe('captureClicks', () => {
     ]);
   });
 
+  it('records no value a visitor typed or chose, nor text or links written into an editor', () => {
+    document.body.innerHTML = `
+      <input id="pw" type="password" data-track="Password">
+      <input id="check" type="checkbox" value="opt-secret" data-track="Check">
+      <textarea id="note" data-track="Note">note-secret</textarea>
+      <div id="editor" contenteditable="true" data-track="Editor">draft-secret <a id="link" href="https://link-secret.example/">link-secret</a></div>`;
+    (document.getElementById('pw') as HTMLInputElement).value = 'pw-secret';
+    for (const id of ['pw', 'check', 'note', 'editor', 'link']) click(id);
+    expect(track.mock.calls.map(([name, props]) => [name, props.text, props.href])).toEqual([
+      ['Password', '', undefined],
+      ['Check', '', undefined],
+      ['Note', '', undefined],
+      ['Editor', '', undefined],
+      ['Element Clicked', '', undefined],
+    ]);
+    expect(JSON.stringify(track.mock.calls)).not.toContain('secret');
+  });
+
   it('cuts the text at 100 characters', () => {
     click('long');
     expect(track.mock.calls[0]?.[1].text).toBe('x'.repeat(100));
@@ -158,11 +203,12 @@ describe('captureClicks', () => {
 });
 
 describe('captureForms', () => {
-  it('records a submission with id, name and action, never the field values', () => {
+  it('records a submission with id, name and action, never the field values, whatever the fields are named', () => {
     const { track, client } = stub();
     captureForms(client);
     document.body.innerHTML = `
       <form id="signup" name="newsletter" action="/subscribe">
+        <input name="id" value="id-field"><input name="action" value="action-field">
         <input name="email" value="ada@example.com">
         <input name="password" type="password" value="s3cret-pass">
         <textarea name="note">call 13800138000</textarea>
@@ -174,7 +220,7 @@ describe('captureForms', () => {
       ['Form Submitted', { id: 'signup', name: 'newsletter', action: `${location.origin}/subscribe` }],
     ]);
     const sent = JSON.stringify(track.mock.calls);
-    for (const secret of ['ada@example.com', 's3cret-pass', '13800138000'])
+    for (const secret of ['id-field', 'action-field', 'ada@example.com', 's3cret-pass', '13800138000'])
       expect(sent).not.toContain(secret);
   });
 

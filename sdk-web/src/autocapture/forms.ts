@@ -5,8 +5,13 @@ export function captureForms(client: Client): void {
   document.addEventListener(
     'submit',
     (ev) => {
-      const f = ev.target as HTMLFormElement;
-      client.track('Form Submitted', { id: f.id, name: f.getAttribute('name') ?? '', action: f.action });
+      // Attributes, not properties: a field named `id`, `name` or `action` hides the form's own.
+      const a = (name: string) => (ev.target as Element).getAttribute(name) ?? '';
+      client.track('Form Submitted', {
+        id: a('id'),
+        name: a('name'),
+        action: new URL(a('action'), document.baseURI).href,
+      });
     },
     true,
   );
