@@ -137,6 +137,7 @@ function fake(opts: FakeOptions = {}) {
     requests,
     replies,
     receipts,
+    delivered,
     adopt,
     setOnline: (v: boolean) => void (up = v),
     /** Every event of every request, in order (retries appear again). */
@@ -459,6 +460,84 @@ describe('batching', () => {
   });
 });
 
+describe('request bounds', () => {
+  it('bounds a batch in UTF-8 bytes, as the collector counts them: no request over its 500 KB', async () => {
+    const f = fake();
+    const c = make(f, { batchSize: 20 });
+    for (let i = 0; i < 20; i++) c.track('Wide', { text: '中'.repeat(9_000) }); // 27 KB each in UTF-8
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(f.events()).toHaveLength(20);
+    for (const r of f.requests) expect(Buffer.byteLength(r.raw)).toBeLessThanOrEqual(500 * 1024);
+  });
+
+  it('reads identify(null, traits) as a traits-only call, as analytics.js does', async () => {
+    const f = fake();
+    const c = make(f);
+    c.identify('u-9', { k: 4 });
+    c.identify(null as unknown as string, { k: 5 });
+    c.identify(Number.NaN as unknown as string);
+    await vi.advanceTimersByTimeAsync(1_000);
+    const identifies = f.events().filter((e) => e.type === 'identify');
+    expect(identifies.map((e) => [e.userId, e.traits.k])).toEqual([
+      ['u-9', 4],
+      ['u-9', 5],
+      ['u-9', 5],
+    ]);
+  });
+});
+
+describe('exactly once', () => {
+  it('sends a batch that got no answer again only if the receipts do not list it', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    for (const arrived of [true, false]) {
+      const f = fake();
+      f.replies.push({ status: 0 });
+      const c = make(f);
+      c.track('A');
+      c.track('B');
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(f.requests).toHaveLength(1);
+      // The request reached the collector, or not; either way no answer came back.
+      if (arrived) for (const e of f.requests[0]!.body.batch) f.delivered.add(e.messageId);
+      await vi.advanceTimersByTimeAsync(500);
+      expect(f.receipts, 'asked about both before anything else').toEqual([
+        f.requests[0]!.body.batch.map((e) => e.messageId),
+      ]);
+      expect(f.requests, arrived ? 'not sent again' : 'sent again').toHaveLength(arrived ? 1 : 2);
+      expect(c.stats()).toEqual({ queued: 0, dropped: 0, rejected: 0 });
+    }
+  });
+
+  it('writes its last word on exit: unsaved events, acknowledgements since the last write, requests in flight', async () => {
+    const f = fake();
+    const c = make(f, { batchSize: 2 });
+    await settle();
+    f.replies.push('hold');
+    c.track('A');
+    c.track('B'); // a full batch: sent at once, and held
+    await settle();
+    const own = f.adopt.mock.calls[0]?.[0] as string;
+    c.track('C');
+    void c.flush(true); // C goes in an exit request; nothing of C reached storage yet
+    const word = JSON.parse(f.sync.get(`trail_h_${own}`) as string) as { t: Ev[]; d: string[]; f: string[] };
+    const [a, b, cc] = [...f.requests.flatMap((r) => r.body.batch)].map((e) => e.messageId);
+    expect(word.t.map((e) => e.messageId)).toEqual([cc]);
+    expect(word.d).toEqual([]);
+    expect(word.f.sort()).toEqual([a, b, cc].sort());
+  });
+
+  it('sends nothing on exit when the platform hands the queue over, and still writes its last word', async () => {
+    const f = fake();
+    f.platform.handover = () => true;
+    const c = make(f);
+    await settle();
+    c.track('A');
+    await c.flush(true);
+    expect(f.requests).toEqual([]);
+    expect(f.sync.get(`trail_h_${f.adopt.mock.calls[0]?.[0]}`)).toContain('"t":');
+  });
+});
+
 describe('retry', () => {
   it.each([0, 408, 429, 500, 503])('keeps the events and retries after status %i', async (status) => {
     vi.spyOn(Math, 'random').mockReturnValue(0);
@@ -753,23 +832,26 @@ describe('persistence', () => {
     expect(f.storeOps.slice(before).filter((o) => o.op === 'set')).toHaveLength(1);
   });
 
-  it('pushes the events platform.adopt returns into its queue and sends them', async () => {
+  it('takes the queue a dead instance left and sends it at once, stored under its own key until acked', async () => {
     const orphans = [
       { type: 'track', event: 'Orphan 1', messageId: 'orphan-1', anonymousId: 'old-tab', properties: {} },
       { type: 'track', event: 'Orphan 2', messageId: 'orphan-2', anonymousId: 'old-tab', properties: {} },
     ] as TrailEvent[];
     const f = fake({ adopt: async () => orphans });
-    const c = make(f);
+    f.replies.push('hold');
+    make(f);
     await settle();
     expect(f.adopt).toHaveBeenCalledTimes(1);
     const own = f.adopt.mock.calls[0]?.[0];
     expect(own).toMatch(/^trail_q_/);
-    // The adopted events are stored under the adopter's own key until they are acknowledged.
+    // Sent without waiting for the flush interval: they have waited already.
+    expect(f.requests.map((r) => r.body.batch.map((e) => e.messageId))).toEqual([['orphan-1', 'orphan-2']]);
+    expect(f.requests[0]?.body.batch[0]).toEqual(orphans[0]);
+    // The dead queue is gone; its events live under the adopter's own key until acknowledged.
+    expect(f.store.has('trail_q_dead')).toBe(false);
     expect((f.store.get(own as string) as Ev[]).map((e) => e.messageId)).toEqual(['orphan-1', 'orphan-2']);
-    c.track('Mine');
-    await vi.advanceTimersByTimeAsync(1000);
-    expect(f.events().map((e) => e.messageId)).toEqual(['orphan-1', 'orphan-2', expect.any(String)]);
-    expect(f.events()[0]).toEqual(orphans[0]);
+    f.requests[0]?.reply({ status: 200 });
+    await settle();
     expect(f.store.has(own as string)).toBe(false);
   });
 
@@ -998,14 +1080,18 @@ describe('consent, opt-in', () => {
   // BUG: setConsent compares the previous RAW prefs (`was`) with the new EFFECTIVE ones (`x`), so
   // while a cap is in place every call (a repeated restrict, a TCF callback, a consent banner
   // re-saving the same choice) tracks another 'Consent Updated' although nothing changed.
-  it('tracks Consent Updated only when the effective consent changes (restricted)', async () => {
+  it('tracks Consent Updated only for a decision that changes the effective consent, never for a cap', async () => {
     const f = fake();
     const c = make(f);
-    c.restrict({ marketing: false }); // a real change: marketing true -> false
+    c.restrict({ marketing: false }); // a browser signal (GPC) on every page load: not the user's decision
     c.restrict({ marketing: false }); // the same cap again
     c.setConsent({ analytics: true, marketing: true }); // still capped: no change
     await vi.advanceTimersByTimeAsync(1000);
     expect(c.consent()).toEqual({ analytics: true, marketing: false });
+    expect(f.events().filter((e) => e.event === 'Consent Updated')).toHaveLength(0);
+    c.setConsent({ analytics: false }); // the user's decision that changes what is in effect
+    c.setConsent({ analytics: true });
+    await vi.advanceTimersByTimeAsync(1000);
     expect(f.events().filter((e) => e.event === 'Consent Updated')).toHaveLength(1);
   });
 

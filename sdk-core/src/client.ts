@@ -1,6 +1,7 @@
 import { type Callback, type Options, readers } from './args.ts';
 import { type ConsentMode, type ConsentPrefs, loadConsent, saveConsent } from './consent.ts';
 import { encode } from './encode.ts';
+import { withoutClickIds } from './campaign.ts';
 import { adoptOrphans, handoverKey } from './handover.ts';
 import { uuid } from './ids.ts';
 import { createIdentity } from './identity.ts';
@@ -188,6 +189,10 @@ export function createClient(p: Platform, c: CoreConfig): Client {
     if (!x.marketing) {
       ctx.campaign &&= { ...ctx.campaign, clickIds: undefined };
       ctx.firstCampaign &&= { ...ctx.firstCampaign, clickIds: undefined };
+      // The same ids ride in the page's URLs.
+      for (const o of [ctx.page, e.type == 'page' && e.properties] as Record<string, unknown>[])
+        for (const k of ['url', 'search', 'referrer'])
+          if (typeof o?.[k] == 'string') o[k] = withoutClickIds(o[k]);
     }
   };
 
@@ -199,7 +204,8 @@ export function createClient(p: Platform, c: CoreConfig): Client {
     const orphans = adoptOrphans(p, q._key, (events, unsure) => {
       if (events.length) {
         q._push(events, true, unsure);
-        schedule();
+        // They waited long enough already, and those of unknown fate are asked about first.
+        void client.flush();
       }
     });
     id._persist = q._persist = true;
@@ -309,10 +315,11 @@ export function createClient(p: Platform, c: CoreConfig): Client {
       accepted?.(e);
       if (!x || x.analytics) {
         e.context = { ...id._session(now, p.campaign?.()), ...e.context };
-        if (x) applyConsent(e, x);
         if (c.maskPii !== false) e = maskPiiDeep(e);
         for (const plugin of plugins) e = e && plugin(e);
         if (e) {
+          // After the plugins, which may add page fields.
+          if (x) applyConsent(e, x);
           // Held for a decision, it gets its consent then: room for it.
           e = JSON.parse(encode(e as unknown as Properties, limit - (x ? 0 : 80))) as TrailEvent;
           q._push([e]);
@@ -330,8 +337,8 @@ export function createClient(p: Platform, c: CoreConfig): Client {
     return sent;
   };
 
-  /** Puts a consent decision (capped) in effect. */
-  const apply = (decided: ConsentPrefs) => {
+  /** Puts a consent decision (capped) in effect; a change the user made is tracked (`announce`). */
+  const apply = (decided: ConsentPrefs, announce?: boolean) => {
     const x = effective(decided);
     // Compared with what was in effect before, so a cap re-applied is no change.
     const changed = JSON.stringify(shown) !== JSON.stringify((shown = x));
@@ -342,7 +349,7 @@ export function createClient(p: Platform, c: CoreConfig): Client {
     store();
     // Rewritten with or without the campaign touches.
     id._save();
-    if (changed) client.track(CONSENT_EVENT, x as unknown as Properties);
+    if (changed && announce) client.track(CONSENT_EVENT, x as unknown as Properties);
     schedule();
   };
 
@@ -356,7 +363,7 @@ export function createClient(p: Platform, c: CoreConfig): Client {
       const all = { ...prefs, ...next };
       prefs = { analytics: !!all.analytics, marketing: !!all.marketing };
       saveConsent(p.sync, prefs);
-      apply(prefs);
+      apply(prefs, true);
     },
     restrict(more) {
       cap = { ...cap, ...more };

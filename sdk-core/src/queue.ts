@@ -1,3 +1,4 @@
+import { utf8Bytes } from './encode.ts';
 import type { AsyncStore } from './platform.ts';
 import type { TrailEvent } from './protocol.ts';
 
@@ -53,6 +54,9 @@ export function createQueue(store: AsyncStore, key: string, max: number, maxByte
   let saving = false;
   /** The events of the last write storage committed. */
   let saved: TrailEvent[] = [];
+  /** Acknowledgements counted so far, and the ids of those a committed write may not reflect yet. */
+  let acks = 0;
+  let unsaved: [number, string][] = [];
   const remove = (events: TrailEvent[]) => {
     const gone = new Set(events);
     q._items = q._items.filter((e) => !gone.has(e));
@@ -70,7 +74,8 @@ export function createQueue(store: AsyncStore, key: string, max: number, maxByte
     _persist: false,
     _push(events, older, unsure) {
       for (const e of events) {
-        const n = JSON.stringify(e).length;
+        // In UTF-8 bytes, as the collector counts a request's size.
+        const n = utf8Bytes(JSON.stringify(e));
         size.set(e, n);
         bytes += n;
         if (unsure?.has(e.messageId)) doubt.add(e);
@@ -97,6 +102,7 @@ export function createQueue(store: AsyncStore, key: string, max: number, maxByte
     },
     _done(events) {
       remove(events);
+      for (const e of events) unsaved.push([acks++, e.messageId]);
       q._save();
     },
     _release(events, unsure) {
@@ -116,18 +122,23 @@ export function createQueue(store: AsyncStore, key: string, max: number, maxByte
         saving = false;
         // Writes commit in the order they were made, so the last one to resolve is the latest.
         const snapshot = q._items.slice();
+        const upTo = acks;
         return (snapshot.length ? store.set(key, snapshot) : store.del(key)).then(
-          () => void (saved = snapshot),
+          () => {
+            saved = snapshot;
+            unsaved = unsaved.filter(([n]) => n >= upTo);
+          },
           () => {},
         );
       });
     },
     _handover() {
-      const now = new Set(q._items);
       const was = new Set(saved);
       return {
         t: q._items.filter((e) => !was.has(e)),
-        d: saved.filter((e) => !now.has(e)).map((e) => e.messageId),
+        // Every acknowledgement a committed write may not reflect: a write made before one can
+        // still commit after the instance is gone, with the acknowledged event in it.
+        d: unsaved.map(([, id]) => id),
         f: q._items.filter((e) => flying.has(e) || doubt.has(e)).map((e) => e.messageId),
       };
     },

@@ -44,17 +44,23 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const path = new URL(req.url ?? '/', 'http://x').pathname;
+      const entry: CountingProxy['log'][number] = { at: Date.now(), path, ids: [] };
+      try {
+        const sent = JSON.parse(body.toString()) as {
+          batch?: { messageId?: string }[];
+          messageIds?: string[];
+        };
+        entry.ids = sent.messageIds ?? (sent.batch ?? []).map((e) => String(e.messageId));
+      } catch {
+        // Not JSON: the collector will say so.
+      }
+      proxy.log.push(entry);
       if (req.method === 'POST' && path === '/v1/batch') {
-        let ids: string[] = [];
-        try {
-          const batch = (JSON.parse(body.toString()) as { batch?: { messageId?: string }[] }).batch ?? [];
-          ids = batch.map((e) => String(e.messageId));
-        } catch {
-          // Not JSON: the collector will say so.
-        }
+        const { ids } = entry;
         for (const id of ids) proxy.sends.set(id, (proxy.sends.get(id) ?? 0) + 1);
         if (failing > 0) {
           failing--;
+          entry.status = 503;
           for (const id of ids) proxy.refused.set(id, (proxy.refused.get(id) ?? 0) + 1);
           res.writeHead(503, {
             'retry-after': '1',
@@ -64,17 +70,6 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
           return;
         }
       }
-      const entry: CountingProxy['log'][number] = { at: Date.now(), path, ids: [] };
-      try {
-        const sent = JSON.parse(body.toString()) as {
-          batch?: { messageId?: string }[];
-          messageIds?: string[];
-        };
-        entry.ids = sent.messageIds ?? (sent.batch ?? []).map((e) => String(e.messageId));
-      } catch {
-        // Not JSON.
-      }
-      proxy.log.push(entry);
       if (req.method === 'POST' && path === '/v1/receipts') proxy.receipts++;
       const out = forward(
         {

@@ -72,12 +72,21 @@ describe('exactly-once sending within one browser', { timeout: 120_000 }, () => 
     collector
       .query<{ message_id: string }>('SELECT message_id FROM events WHERE event = ?', name)
       .map((r) => r.message_id);
+  const receivedOf = (answer: string): string[] => {
+    try {
+      return (JSON.parse(answer) as { received?: string[] }).received ?? [];
+    } catch {
+      return [];
+    }
+  };
   /** The traffic as the proxy saw it; `marked` ids are counted per request. */
   const timeline = (marked: Set<string>) => {
     const start = proxy.log[0]?.at ?? 0;
     const line = (l: CountingProxy['log'][number]) =>
       `+${l.at - start}ms ${l.path} ${l.status} ids=${l.ids.length} marked=${l.ids.filter((i) => marked.has(i)).length}` +
-      (l.answer ? ` answer=${l.answer.slice(0, 80)}` : '');
+      (l.answer
+        ? ` received=${receivedOf(l.answer).length} marked_received=${receivedOf(l.answer).filter((i) => marked.has(i)).length}`
+        : '');
     return proxy.log.map(line).join('\n');
   };
   /** Waits for every tracked event to be stored, then for late copies; checks each was sent once. */
