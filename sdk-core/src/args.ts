@@ -26,7 +26,7 @@ const isStr = (x: unknown): x is string => typeof x == 'string';
 /** A plain object: how Segment tells properties and options from other arguments. */
 export const isObj = (x: unknown): x is Properties => ({}).toString.call(x) == '[object Object]';
 /** The first string, else the first number as text: Segment's user and group id. */
-const idOf = (a: unknown[]) => a.find(isStr) ?? a.find((x) => typeof x == 'number')?.toString();
+const idOf = (a: unknown[]) => a.find(isStr) ?? a.find(Number.isSafeInteger)?.toString();
 const callback = (a: unknown[]) => a.find((x) => typeof x == 'function') as Callback | undefined;
 
 /**
@@ -51,7 +51,8 @@ export const readers = (id: Identity): Record<EventType, (a: unknown[]) => Call>
   page,
   screen: page,
   identify(a) {
-    // A traits-only call is the current user's.
+    // A null id is no id, as in analytics.js; a traits-only call is the current user's.
+    if (a[0] === null) a = a.slice(1);
     const userId = idOf(a) ?? id._v.u;
     return call(
       a,

@@ -21,3 +21,14 @@ export function campaignOf(
   if (Object.keys(ids).length) c.clickIds = ids;
   return Object.keys(c).length ? c : undefined;
 }
+
+/** A URL or query string without its ad click id parameters. */
+export function withoutClickIds(url: string): string {
+  const [base = '', ...hash] = url.split('#');
+  const [path, ...query] = base.split('?');
+  const kept = query
+    .join('?')
+    .split('&')
+    .filter((p) => p && !CLICK_IDS.includes(p.split('=')[0] as string));
+  return path + (kept.length ? `?${kept.join('&')}` : '') + (hash.length ? `#${hash.join('#')}` : '');
+}

@@ -37,7 +37,9 @@ export function encode(e: Record<string, unknown>, limit: number): string {
     }
     return v;
   });
-  // UTF-8 bytes; JSON.stringify leaves no lone surrogate, on which encodeURIComponent would throw.
-  if (unescape(encodeURIComponent(json)).length > limit) throw Error(`event is over ${limit} bytes`);
+  if (utf8Bytes(json) > limit) throw Error(`event is over ${limit} bytes`);
   return json;
 }
+
+/** The UTF-8 size of JSON text, as the collector counts it (JSON.stringify leaves no lone surrogate, on which encodeURIComponent would throw). */
+export const utf8Bytes = (json: string): number => unescape(encodeURIComponent(json)).length;

@@ -8,7 +8,7 @@ export {
   type Sent,
 } from './client.ts';
 export type { Callback, Options } from './args.ts';
-export type { ConsentMode, ConsentPrefs } from './consent.ts';
+export { type ConsentMode, type ConsentPrefs, loadConsent } from './consent.ts';
 export { campaignOf } from './campaign.ts';
 export { datasetProps } from './dataset.ts';
 export { orphanQueues } from './handover.ts';

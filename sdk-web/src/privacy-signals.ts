@@ -12,7 +12,8 @@ export function applySignals(client: Client, config: { respectGpc?: boolean; res
   if (config.respectGpc && (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl)
     client.restrict({ marketing: false });
   // Without analytics nothing is kept or sent at all, marketing included.
-  if (config.respectDnt && navigator.doNotTrack === '1') client.restrict({ analytics: false });
+  if (config.respectDnt && navigator.doNotTrack === '1')
+    client.restrict({ analytics: false, marketing: false });
 }
 
 /**
@@ -43,7 +44,7 @@ type Command = { [i: number]: unknown } | undefined;
  * marketing needs `ad_storage`, `ad_user_data` and `ad_personalization` all granted. A default with a
  * `region` counts as if the visitor were there: the SDK cannot know where they are.
  */
-export function followConsentMode(client: Client): void {
+export function followConsentMode(client: Client, decided: boolean): void {
   const layer = (window as { dataLayer?: Command[] }).dataLayer;
   if (!layer) return;
   const state: Record<string, unknown> = {};
@@ -60,9 +61,15 @@ export function followConsentMode(client: Client): void {
     const next: Partial<ConsentPrefs> = {};
     if (state.analytics_storage) next.analytics = state.analytics_storage == 'granted';
     if (ADS.some((k) => state[k])) next.marketing = ADS.every((k) => state[k] == 'granted');
-    // A default is the site's stance until the visitor chooses: it decides nothing for a visitor
-    // the SDK holds for opt-in, whose events keep waiting for the update.
-    if (seen && (updated || client.consent()) && Object.keys(next)[0]) client.setConsent(next);
+    if (!seen || !Object.keys(next)[0]) return;
+    // An update is the visitor's choice. A default is the site's stance: it never overrides a choice
+    // the visitor made, decides nothing for a visitor held for opt-in, and otherwise only holds back
+    // what it denies.
+    if (updated) client.setConsent(next);
+    else if (!decided && client.consent()) {
+      const denied = Object.fromEntries(Object.entries(next).filter(([, v]) => !v));
+      if (Object.keys(denied)[0]) client.setConsent(denied);
+    }
   };
   read(layer);
   const push = layer.push;

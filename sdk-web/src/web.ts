@@ -1,4 +1,4 @@
-import { campaignOf, type Client, type CoreConfig, createClient } from '@trail/sdk-core';
+import { campaignOf, type Client, type CoreConfig, createClient, loadConsent } from '@trail/sdk-core';
 import { adopter } from './adopt.ts';
 import { captureClicks } from './autocapture/clicks.ts';
 import { captureForms } from './autocapture/forms.ts';
@@ -38,6 +38,9 @@ export function createWebClient(config: WebConfig): Client {
   const store = queueStore();
   const owner = adopter(store);
 
+  const sync = syncStore();
+  // Read before the client starts: a decision made on an earlier visit outranks a site's default.
+  const decided = loadConsent(sync) !== undefined;
   const client = createClient(
     {
       // Writes wait for the queue's Web Lock; a withdrawal's delete must not overtake a waiting write.
@@ -46,7 +49,7 @@ export function createWebClient(config: WebConfig): Client {
         set: async (k, v) => (await owner.held(), store.set(k, v)),
         del: async (k) => (await owner.held(), store.del(k)),
       },
-      sync: syncStore(),
+      sync,
       transport,
       context: webContext,
       // Read at every event: an SPA route's campaign is the newest touch.
@@ -60,7 +63,7 @@ export function createWebClient(config: WebConfig): Client {
   client.use(pageProperties);
   applySignals(client, config);
   if (config.tcf !== false) followTcf(client);
-  if (config.consentMode !== false) followConsentMode(client);
+  if (config.consentMode !== false) followConsentMode(client, decided);
   const exit = () => void client.flush(true);
   addEventListener('pagehide', () => (exit(), owner.leave(true)));
   addEventListener('pageshow', (e) => e.persisted && owner.leave(false));

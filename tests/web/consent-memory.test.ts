@@ -119,6 +119,8 @@ describe('browser SDK consent memory', { timeout: 90_000 }, () => {
     expect(await identity()).not.toMatch(/newsletter|spring|G-CLICK-123/);
     const sent = stored('campaign').find((r) => r.event === 'Analytics Only')?.payload.context;
     expect(sent.campaign).toEqual({ source: 'newsletter', name: 'spring' });
+    // Nor in the page's URLs (context.page, a page view's url and search).
+    expect(JSON.stringify(stored('campaign').map((r) => r.payload))).not.toContain('G-CLICK-123');
 
     await callTrail(page, 'setConsent', { marketing: true });
     expect(await identity()).toMatch(/G-CLICK-123/);

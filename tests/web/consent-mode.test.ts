@@ -41,6 +41,7 @@ describe('browser SDK follows Google Consent Mode', { timeout: 90_000 }, () => {
       { writeKey: 'gcm-off' },
       { writeKey: 'gcm-held', consentMode: 'opt-in' },
       { writeKey: 'gcm-remembered', consentMode: 'opt-in' },
+      { writeKey: 'gcm-overruled' },
     ]);
   });
   afterEach(async () => {
@@ -48,6 +49,34 @@ describe('browser SDK follows Google Consent Mode', { timeout: 90_000 }, () => {
   });
   afterAll(async () => {
     await env?.close();
+  });
+
+  it("never lets a site's default overrule the visitor's remembered denial", async () => {
+    const context = await env.browser.newContext();
+    contexts.push(context);
+    const traffic = new SdkTraffic(context, env.collector.url);
+    const page = await context.newPage();
+    await openPage(page, env.site, '/tag.html', { writeKey: 'gcm-overruled', autocapture: 'false' });
+    await callTrail(page, 'denyConsent');
+    const denial = await page.evaluate(() => localStorage.getItem('trail_consent'));
+    // The next page of the site runs gtag with a default that grants everything.
+    await openPage(page, env.site, '/gtag.html', {
+      writeKey: 'gcm-overruled',
+      ads: 'granted',
+      analytics: 'granted',
+    });
+    await callTrail(page, 'track', 'After Default');
+    await sleep(1_000); // five flush intervals
+    expect(traffic.requests.map((r) => r.names)).toEqual([]);
+    expect(await page.evaluate(() => localStorage.getItem('trail_consent'))).toBe(denial);
+    expect(await page.evaluate(() => (window as any).trail.consent())).toEqual({
+      analytics: false,
+      marketing: false,
+    });
+    // The visitor's own choice, through the consent banner's update, still counts.
+    await update(page, all('granted'));
+    await callTrail(page, 'track', 'After Update');
+    await waitFor(() => expect(names('gcm-overruled')).toEqual(['Consent Updated', 'After Update']));
   });
 
   it('sends nothing under a default that denies, and tracks again once an update grants', async () => {

@@ -32,7 +32,10 @@ describe('browser SDK consent', { timeout: 90_000 }, () => {
 
   beforeAll(async () => {
     env = await startWebEnv(
-      ['consent-deny', 'consent-grant'].map((writeKey) => ({ writeKey, consentMode: 'opt-in' as const })),
+      ['consent-deny', 'consent-grant', 'gpc'].map((writeKey) => ({
+        writeKey,
+        consentMode: 'opt-in' as const,
+      })),
     );
   });
   afterEach(async () => {
@@ -76,6 +79,32 @@ describe('browser SDK consent', { timeout: 90_000 }, () => {
     await sleep(1_000); // five flush intervals
     expect(traffic.requests.map((r) => r.url)).toEqual([]);
     expect(await storageWrites(page)).toEqual(NOTHING_STORED);
+    // Do Not Track denies everything, as the SDK reports it to a site that gates its pixels on it.
+    expect(await page.evaluate(() => (window as any).trail.consent())).toEqual({
+      analytics: false,
+      marketing: false,
+    });
+  });
+
+  it('honours Global Privacy Control on every load without reporting it as a consent change', async () => {
+    const context = await env.browser.newContext();
+    contexts.push(context);
+    await context.addInitScript(() =>
+      Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }),
+    );
+    const page = await context.newPage();
+    for (let load = 0; load < 3; load++) {
+      await openPage(page, env.site, '/gpc.html', { writeKey: 'gpc', consent: 'opt-out' });
+      await trackMany(page, 'Under GPC', 1);
+      await page.evaluate(() => (window as any).trail.flush());
+    }
+    const rows = await waitFor(() => {
+      const found = stored('gpc');
+      expect(found.filter((r) => r.event === 'Under GPC')).toHaveLength(3);
+      return found;
+    });
+    expect(rows.filter((r) => r.event === 'Consent Updated')).toEqual([]);
+    for (const row of rows) expect(row.payload.context.consent.categoryPreferences.marketing).toBe(false);
   });
 
   it('holds events until consent is granted, then sends them and a Consent Updated event', async () => {
