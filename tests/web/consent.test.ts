@@ -73,7 +73,11 @@ describe('browser SDK consent', { timeout: 90_000 }, () => {
     );
     const traffic = new SdkTraffic(context, env.collector.url);
     const page = await context.newPage();
-    await openPage(page, env.site, '/dnt.html', { writeKey: 'consent-deny', consent: 'opt-out' });
+    await openPage(page, env.site, '/tag.html', {
+      writeKey: 'consent-deny',
+      consent: 'opt-out',
+      respectDnt: 'true',
+    });
     await trackMany(page, 'Under DNT', 3);
     await page.click('#add-to-cart');
     await sleep(1_000); // five flush intervals
@@ -94,7 +98,11 @@ describe('browser SDK consent', { timeout: 90_000 }, () => {
     );
     const page = await context.newPage();
     for (let load = 0; load < 3; load++) {
-      await openPage(page, env.site, '/gpc.html', { writeKey: 'gpc', consent: 'opt-out' });
+      await openPage(page, env.site, '/tag.html', {
+        writeKey: 'gpc',
+        consent: 'opt-out',
+        respectGpc: 'true',
+      });
       await trackMany(page, 'Under GPC', 1);
       await page.evaluate(() => (window as any).trail.flush());
     }
@@ -137,6 +145,8 @@ describe('browser SDK consent', { timeout: 90_000 }, () => {
     expect(new Set(rows.map((r) => r.anonymous_id)).size).toBe(1);
     const updated = rows.find((r) => r.event === 'Consent Updated')!;
     expect(updated.type).toBe('track');
+    // The rows can be read before the browser has the answer that says they were stored.
+    await traffic.settled();
     expect(traffic.delivered().length).toBeGreaterThan(0);
   });
 });

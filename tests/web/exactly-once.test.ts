@@ -166,25 +166,17 @@ describe('exactly-once sending within one browser', { timeout: 120_000 }, () => 
     await page.context().close();
   });
 
-  it('sends each event once when two tabs reload at the same time', async () => {
+  it.each([
+    ['with Web Locks', 10],
+    ['on an origin without Web Locks', 5],
+  ])('sends each event once when two tabs reload at the same time, %s', async (how, rounds) => {
+    const origin = how === 'with Web Locks' ? site.url : insecure;
     const context = await browser.newContext();
     const tabs = [await context.newPage(), await context.newPage()];
-    for (const tab of tabs) await open(tab);
-    for (let round = 0; round < 10; round++) {
-      for (const tab of tabs) await track(tab, 3);
-      await Promise.all(tabs.map((tab) => tab.reload().then(() => sdkReady(tab))));
-    }
-    for (const tab of tabs) await tab.evaluate(() => (window as any).trail.flush());
-    await expectEachSentOnce();
-    await context.close();
-  });
-
-  it('sends each event once on an origin without Web Locks', async () => {
-    const context = await browser.newContext();
-    const tabs = [await context.newPage(), await context.newPage()];
-    for (const tab of tabs) await open(tab, insecure);
-    expect(await tabs[0]!.evaluate(() => isSecureContext || 'locks' in navigator)).toBe(false);
-    for (let round = 0; round < 5; round++) {
+    for (const tab of tabs) await open(tab, origin);
+    const locks = await tabs[0]!.evaluate(() => isSecureContext && 'locks' in navigator);
+    expect(locks, 'the origin has Web Locks').toBe(origin === site.url);
+    for (let round = 0; round < rounds; round++) {
       for (const tab of tabs) await track(tab, 3);
       await Promise.all(tabs.map((tab) => tab.reload().then(() => sdkReady(tab))));
     }
