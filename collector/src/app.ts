@@ -37,6 +37,8 @@ export interface AppDeps {
 /** Most messageIds one receipts request may ask about, and its largest body. */
 const RECEIPT_IDS = 500;
 const RECEIPT_BYTES = 32 * 1024;
+/** How long a receipts answer that would say "not stored" waits for event requests a moment behind. */
+const RECEIPT_GRACE_MS = 500;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -176,12 +178,22 @@ export function createApp(deps: AppDeps): Hono {
         'invalid_body',
         `messageIds must be an array of at most ${RECEIPT_IDS} strings`,
       );
-    // The request this page's predecessor sent on its way out may be a moment ahead of this one.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise((done) => (timer = setTimeout(done, config.http.bodyTimeoutMs)));
-    await Promise.race([Promise.allSettled([...requests]), timeout]);
-    clearTimeout(timer);
-    return c.json({ received: await ingestor.received(early, ids as string[]) }, 200);
+    // The request this page's predecessor sent on its way out may be ahead of this one, or, on
+    // another connection, a moment behind it: an answer waits for event requests in progress, then for
+    // a grace period and those that came meanwhile.
+    const settled = async () => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise((done) => (timer = setTimeout(done, config.http.bodyTimeoutMs)));
+      await Promise.race([Promise.allSettled([...requests]), timeout]);
+      clearTimeout(timer);
+      return ingestor.received(early, ids as string[]);
+    };
+    let received = await settled();
+    if (received.length < ids.length) {
+      await new Promise((done) => setTimeout(done, RECEIPT_GRACE_MS));
+      received = await settled();
+    }
+    return c.json({ received }, 200);
   });
 
   app.post('/v1/batch', async (c) => {

@@ -10,7 +10,7 @@ export interface CountingProxy {
   readonly url: string;
   /** Event requests per messageId. */
   readonly sends: Map<string, number>;
-  /** Per messageId, the event requests carrying it that the proxy answered 503 itself. */
+  /** Per messageId, the event requests carrying it that never reached the collector (answered 503 by the proxy, or lost on the way). */
   readonly refused: Map<string, number>;
   /** Receipts requests seen. */
   receipts: number;
@@ -78,6 +78,8 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
           method: req.method,
           path: req.url,
           headers: req.headers,
+          // A connection per request: a kept-alive one the collector closed would lose the request.
+          agent: false,
         },
         (answer) => {
           entry.status = answer.statusCode;
@@ -90,7 +92,13 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
           answer.pipe(res);
         },
       );
-      out.on('error', () => res.destroy());
+      out.on('error', () => {
+        // Never reached the collector: for the count, as good as refused.
+        entry.status = 502;
+        if (path === '/v1/batch')
+          for (const id of entry.ids) proxy.refused.set(id, (proxy.refused.get(id) ?? 0) + 1);
+        res.destroy();
+      });
       out.end(body);
     });
   });
