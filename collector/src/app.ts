@@ -96,9 +96,6 @@ export function createApp(deps: AppDeps): Hono {
     return { ip, caller };
   };
 
-  /** Event requests being received or stored: receipts wait for those that came first. */
-  const requests = new Set<Promise<unknown>>();
-
   const receive = async (c: Context, type?: EventType) => {
     const receivedAt = Date.now();
     const { ip, caller } = callerOf(c);
@@ -178,33 +175,18 @@ export function createApp(deps: AppDeps): Hono {
         'invalid_body',
         `messageIds must be an array of at most ${RECEIPT_IDS} strings`,
       );
-    // The request this page's predecessor sent on its way out may be ahead of this one, or, on
-    // another connection, a moment behind it: an answer waits for event requests in progress, then for
-    // a grace period and those that came meanwhile.
-    const settled = async () => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise((done) => (timer = setTimeout(done, config.http.bodyTimeoutMs)));
-      await Promise.race([Promise.allSettled([...requests]), timeout]);
-      clearTimeout(timer);
-      return ingestor.received(early, ids as string[]);
-    };
-    let received = await settled();
+    // The request the page's predecessor sent on its way out may still be being stored, or, on
+    // another connection, a moment behind this one: a "not stored" waits for a grace period first.
+    // Only writes of these very ids are awaited, so nobody can hold an answer up with slow bodies.
+    let received = await ingestor.received(early, ids as string[]);
     if (received.length < ids.length) {
       await new Promise((done) => setTimeout(done, RECEIPT_GRACE_MS));
-      received = await settled();
+      received = await ingestor.received(early, ids as string[]);
     }
     return c.json({ received }, 200);
   });
 
-  app.post('/v1/batch', async (c) => {
-    const request = receive(c);
-    requests.add(request);
-    try {
-      return await request;
-    } finally {
-      requests.delete(request);
-    }
-  });
+  app.post('/v1/batch', (c) => receive(c));
   for (const type of EVENT_TYPES) app.post(`/v1/${type}`, (c) => receive(c, type));
 
   if (deps.debugger) app.route('/debugger', debuggerRoutes(deps.debugger));

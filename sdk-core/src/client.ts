@@ -201,17 +201,17 @@ export function createClient(p: Platform, c: CoreConfig): Client {
     if (q._persist) return;
     // Adoption first: it takes this queue's lock, which must be held before the queue is written.
     // A dead page's events are older than any this one tracked while adoption was pending.
+    let adopted = 0;
     const orphans = adoptOrphans(p, q._key, (events, unsure) => {
-      if (events.length) {
-        q._push(events, true, unsure);
-        // They waited long enough already, and those of unknown fate are asked about first.
-        void client.flush();
-      }
+      adopted += events.length;
+      q._push(events, true, unsure);
     });
     id._persist = q._persist = true;
     id._save();
     q._save();
-    void orphans.catch(() => {});
+    // Sent once every queue is taken (one may doubt what another did not), without waiting for the
+    // flush interval: they waited long enough already. Those of unknown fate are asked about first.
+    void orphans.then(() => void (adopted && client.flush())).catch(() => {});
   };
 
   const purge = () => {

@@ -18,27 +18,33 @@ export const orphanQueues = (keys: string[], own: string): string[] => [
 ];
 
 /**
- * Takes over the queues dead instances left: each one's stored events merged with its last word.
- * Events whose fate the dead instance could not know (in flight or unsure, or added after its last
- * committed write, which an acknowledgement may have followed) are named in `unsure`.
+ * Takes over the queues dead instances left: each one's stored events merged with its last word,
+ * each event once. Events whose fate the dead instance could not know (in flight or unsure, or added
+ * after its last committed write, which an acknowledgement may have followed) are named in `unsure`.
+ * They are pushed before the dead queue is deleted: an adopter that dies meanwhile has them in its
+ * own last word, or leaves the dead queue to the next.
  */
 export async function adoptOrphans(
   p: Platform,
   own: string,
   push: (events: TrailEvent[], unsure: Set<string>) => void,
 ): Promise<void> {
+  // Across queues too: an adopter that died mid-way leaves an event both in its last word and in
+  // the queue it was taking.
+  const seen = new Set<string>();
   await p.adopt?.(own, async (key) => {
     const word = readJson<Handover>(p.sync, handoverKey(key));
     const stored = (await p.store.get<TrailEvent[]>(key)) ?? [];
-    await p.store.del(key);
-    p.sync.set(handoverKey(key), null);
     const tail = word?.t ?? [];
     const doubt = new Set([...(word?.f ?? []), ...tail.map((e) => e.messageId)]);
-    // Acknowledged ids are skipped, and an event both stored and in the tail is taken once.
-    const seen = new Set(word?.d);
+    const acked = new Set(word?.d);
     push(
-      [...stored, ...tail].filter((e) => !seen.has(e.messageId) && seen.add(e.messageId)),
+      [...stored, ...tail].filter(
+        (e) => !acked.has(e.messageId) && !seen.has(e.messageId) && seen.add(e.messageId),
+      ),
       doubt,
     );
+    await p.store.del(key);
+    p.sync.set(handoverKey(key), null);
   });
 }

@@ -14,7 +14,7 @@ export interface Queue {
   _persist: boolean;
   /**
    * Adds events at the young end (`older`: at the old end), dropping the oldest past the bounds;
-   * `unsure`: the ids of those that may have reached the collector already (see _take).
+   * `unsure`: ids, of these or of queued events, that may have reached the collector already (see _take).
    */
   _push(events: TrailEvent[], older?: boolean, unsure?: Set<string>): void;
   /**
@@ -78,9 +78,10 @@ export function createQueue(store: AsyncStore, key: string, max: number, maxByte
         const n = utf8Bytes(JSON.stringify(e));
         size.set(e, n);
         bytes += n;
-        if (unsure?.has(e.messageId)) doubt.add(e);
       }
       q._items[older ? 'unshift' : 'push'](...events);
+      // Events queued already are named too: another queue taken over may doubt what this one did not.
+      if (unsure) for (const e of q._items) if (unsure.has(e.messageId)) doubt.add(e);
       while (q._items.length > max || (bytes > maxBytes && q._items.length > 1)) {
         remove(q._items.slice(0, 1));
         q._dropped++;

@@ -20,16 +20,26 @@ export function adopter(store: QueueStore) {
   const locks = (navigator as { locks?: Locks }).locks;
   let held: Promise<unknown> | undefined;
   let own = '';
+  /** Leases this page holds: its own queue's and those of the queues it is taking over. */
+  const mine = new Set<string>();
   const lease = (key: string) => {
-    const mine = `${Date.now()} ${own}`;
-    localStorage.setItem(LEASE + key, mine);
-    return mine;
+    const value = `${Date.now()} ${own}`;
+    localStorage.setItem(LEASE + key, value);
+    mine.add(key);
+    return value;
+  };
+  const release = (key: string) => {
+    // Unless another page has claimed it since.
+    if (localStorage.getItem(LEASE + key)?.endsWith(` ${own}`)) localStorage.removeItem(LEASE + key);
+    mine.delete(key);
   };
   const claim = async (key: string) => {
     if (Date.now() - parseInt(localStorage.getItem(LEASE + key) ?? '0') < LEASE_MS) return false;
-    const mine = lease(key);
+    const value = lease(key);
     await new Promise((wait) => setTimeout(wait, 100));
-    return localStorage.getItem(LEASE + key) === mine;
+    if (localStorage.getItem(LEASE + key) === value) return true;
+    mine.delete(key);
+    return false;
   };
   const adopt = async (queue: string, take: (key: string) => Promise<void>) => {
     own = queue;
@@ -42,16 +52,19 @@ export function adopter(store: QueueStore) {
     }
     for (const key of orphanQueues([...(await store.keys()), ...Object.keys(localStorage)], own)) {
       if (locks) await locks.request(key, { ifAvailable: true }, (lock) => lock && take(key));
-      else if (await claim(key)) await take(key).finally(() => localStorage.removeItem(LEASE + key));
+      else if (await claim(key)) await take(key).finally(() => release(key));
     }
   };
   return {
     adopt,
     held: () => held,
-    /** The page leaves (`gone`) or comes back from the back/forward cache: its lease follows. */
+    /**
+     * The page leaves (`gone`): its leases go with it, a queue it was taking over included, so the
+     * next page may take them at once; or it comes back from the back/forward cache.
+     */
     leave(gone: boolean) {
       if (locks || !own) return;
-      if (gone) localStorage.removeItem(LEASE + own);
+      if (gone) mine.forEach(release);
       else lease(own);
     },
   };

@@ -1,7 +1,7 @@
 // Receipts: a page that unloaded with a request in flight never saw its answer, so the next page
 // asks the collector which of those events it has before sending them again. The answer lists only
-// events this process stored for the asking source, waits for event requests that came first, and
-// refuses bad requests with a clear error.
+// events this process stored for the asking source, gives an event request still arriving a moment
+// before it says "not stored", cannot be held up by slow bodies, and refuses bad requests clearly.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CollectorProcess, startCollector } from '../support/collector-process.ts';
@@ -48,7 +48,7 @@ describe('receipts', () => {
     expect(await received(ids, 'other')).toEqual([]);
   });
 
-  it('answers only once an event request that came first is stored', async () => {
+  it('waits a moment for an event request still arriving before it says "not stored"', async () => {
     const event = trackEvent();
     const body = JSON.stringify({ batch: [event] });
     const slow = await openRequest(collector.url, {
@@ -64,6 +64,28 @@ describe('receipts', () => {
     slow.write(body.slice(10));
     expect((await slow.answer)?.status).toBe(200);
     expect(await asking).toEqual([event.messageId]);
+  });
+
+  it('cannot be held up by event requests whose bodies never finish', async () => {
+    const stored = trackEvent();
+    expect((await post(`${collector.url}/v1/batch`, { batch: [stored] })).status).toBe(200);
+    // Slow bodies with the public key, from another address, as an attacker would keep them coming.
+    const slow = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        openRequest(collector.url, {
+          headers: { authorization: basic('demo') },
+          body: '{"batch":[',
+          contentLength: 100_000,
+          localAddress: '127.0.0.2',
+        }),
+      ),
+    );
+    expect(await received([stored.messageId])).toEqual([stored.messageId]);
+    expect(
+      slow.map((r) => r.answered),
+      'answered while the slow bodies were still arriving',
+    ).toEqual([false, false, false]);
+    for (const r of slow) r.close();
   });
 
   it('refuses requests without a key, with a bad body, too many ids or a signed source', async () => {

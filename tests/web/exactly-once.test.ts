@@ -166,6 +166,38 @@ describe('exactly-once sending within one browser', { timeout: 120_000 }, () => 
     await page.context().close();
   });
 
+  it.each(['with Web Locks', 'on an origin without Web Locks'])(
+    'strands nothing when a page that is taking a queue over is left at once (%s)',
+    async (how) => {
+      const origin = how === 'with Web Locks' ? site.url : insecure;
+      const page = await (await browser.newContext()).newPage();
+      for (let round = 0; round < 3; round++) {
+        await open(page, origin);
+        await track(page, 3);
+        await page.evaluate(() => {
+          const a = document.createElement('a');
+          a.href = `${location.pathname}${location.search}&next=1`;
+          a.id = 'next';
+          a.textContent = 'next';
+          document.body.append(a);
+        });
+        await page.click('#next');
+        await page.waitForURL(/next=1/);
+        await sdkReady(page);
+        await track(page, 3);
+        // Back, and away again before the page shown has finished taking the queue over.
+        await page.goBack();
+        await page.goto(
+          `${origin}/tag.html?writeKey=once&flushInterval=600000&autocapture=false&again=${round}`,
+        );
+      }
+      await sdkReady(page);
+      await page.evaluate(() => (window as any).trail.flush());
+      await expectEachSentOnce();
+      await page.context().close();
+    },
+  );
+
   it.each([
     ['with Web Locks', 10],
     ['on an origin without Web Locks', 5],
