@@ -136,7 +136,9 @@ function trickler(url: string, localAddress: string) {
   };
 }
 
-describe('slow bodies from several addresses, with no key (node)', () => {
+// Up to 15 s for the evening out and for each of ten probes: more than the default test timeout on
+// a loaded machine.
+describe('slow bodies from several addresses, with no key (node)', { timeout: 120_000 }, () => {
   const ADDRESSES = 6;
   const PER_ADDRESS = 4;
   const MAX_READS = 16;
