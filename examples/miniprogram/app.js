@@ -34,8 +34,10 @@ App({
     if (api.getPrivacySetting) {
       api.getPrivacySetting({
         success: (res) => {
-          // needAuthorization false: the user accepted earlier, and the SDK granted consent itself.
+          // needAuthorization false: the user accepted this app's privacy guideline earlier. The app
+          // says so to the SDK itself (WeChat answers the same when no guideline is declared).
           this.globalData.privacyContractName = res.privacyContractName;
+          if (!res.needAuthorization && !trail.consent()) trail.grantConsent();
           this.showPrivacy(res.needAuthorization);
         },
       });

@@ -28,11 +28,13 @@ export interface MiniProgramConfig extends CoreConfig {
   /** Default `opt-in`: nothing is stored or sent before `grantConsent()` (or a privacy agreement already given). */
   consent?: CoreConfig['consent'];
   /**
-   * Ask `wx.getPrivacySetting` at start: when the user already accepted the privacy agreement, consent
-   * is granted. Default true. The SDK never registers `wx.onNeedPrivacyAuthorization`: WeChat keeps
-   * only the last listener, which belongs to the app's own privacy popup.
+   * `'trust'`: when no decision was made, ask `wx.getPrivacySetting` at start and grant consent if it
+   * says no authorization is needed. Only for an app that declared a privacy guideline: WeChat also
+   * answers so when none is declared, and the grant would then be no one's. Off by default. The SDK
+   * never registers `wx.onNeedPrivacyAuthorization`: WeChat keeps only the last listener, which
+   * belongs to the app's own privacy popup.
    */
-  privacySetting?: boolean;
+  privacySetting?: 'trust';
   /** Add share-chain parameters to shared paths. Default false. */
   shareTracking?: boolean;
   /** Query keys of channel codes (QR "live codes", promoters) copied into `context.campaign`. */
@@ -69,7 +71,7 @@ export function init(config: MiniProgramConfig): Client {
     online = r.isConnected;
     if (online) client.online();
   });
-  if (config.privacySetting !== false && client.consent() === undefined) {
+  if (config.privacySetting === 'trust' && client.consent() === undefined) {
     api.getPrivacySetting?.({ success: (r) => r.needAuthorization === false && client.grantConsent() });
   }
   const auto = config.autocapture;

@@ -134,7 +134,8 @@ export function hookLifecycle(client: Client, s: HookSettings): void {
           const own = pagePath(this.route, this.options);
           const decorate = (content: Record<string, unknown> | undefined) => {
             const c = { ...content };
-            if (s.shareTracking) {
+            // Share parameters carry an identifier: only with analytics consent.
+            if (s.shareTracking && client.consent()?.analytics) {
               if (via === 'timeline') c.query = c.query ? `${c.query}&${params}` : params;
               else c.path = withQuery((c.path as string | undefined) ?? own, params);
             }

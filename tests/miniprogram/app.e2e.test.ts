@@ -321,6 +321,26 @@ describe('demo mini-program against the collector', { timeout: 90_000 }, () => {
     for (const rt of [a, b, c, d]) expect(rt.errors).toEqual([]);
   });
 
+  it('shares carry no identifier before consent', async () => {
+    const rt = boot('mp-privacy', { privacy: { needAuthorization: true } }).launch();
+    await rt.idle();
+    await openProduct(rt);
+    const content = (await rt.share('button')) as { path?: string };
+    expect(content.path).toBeDefined();
+    expect(content.path).not.toMatch(/tr_uid|tr_sid|tr_d=|tr_root/);
+    expect(rt.storage.writes).toEqual([]);
+    expect(rt.errors).toEqual([]);
+  });
+
+  it('never grants consent by itself: WeChat says "no authorization needed" also without a guideline', async () => {
+    // An app that declared no privacy guideline: getPrivacySetting answers needAuthorization false.
+    const rt = boot('mp-privacy', { privacy: { needAuthorization: false } }).launch();
+    await rt.idle();
+    // Only the app asked; what it does with the answer is its decision (the example app grants).
+    expect(rt.apiCalls.filter((c) => c === 'wx.getPrivacySetting')).toHaveLength(1);
+    expect(rt.errors).toEqual([]);
+  });
+
   it('before the privacy agreement: no request, no storage write; agreeing releases what was held', async () => {
     const rt = boot('mp-privacy', { privacy: { needAuthorization: true } }).launch();
     await rt.idle();

@@ -329,10 +329,17 @@ export class FakeMiniProgram {
       module.exports = this.sandboxParse(source);
       return module.exports;
     }
-    const fn = vm.compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], {
-      parsingContext: this.context,
-      filename: path,
-    });
+    // Alipay's engine forbids `globalThis` and `global` in mini-program code ("小程序引擎中禁止访问
+    // globalThis、global", opendocs.alipay.com, 小程序的 JavaScript 引擎): they read as undefined there.
+    const hidden = this.platform === 'alipay' ? ['globalThis', 'global'] : [];
+    const fn = vm.compileFunction(
+      source,
+      ['exports', 'require', 'module', '__filename', '__dirname', ...hidden],
+      {
+        parsingContext: this.context,
+        filename: path,
+      },
+    );
     try {
       fn.call(module.exports, module.exports, this.makeRequire(dirname(path)), module, path, dirname(path));
     } catch (error) {
