@@ -12,6 +12,9 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH, sdkReady } from '../support/web.ts';
 // browser, two tabs reloading at once, and on an origin without Web Locks. Each event must reach
 // the network once, and be stored, also when the request sent on the way out is refused.
 
+/** A shop page whose events stay queued: the flush interval is longer than the test. */
+const PAGE = '/tag.html?writeKey=once&flushInterval=600000&autocapture=false';
+
 /** Web Locks exist only in secure contexts: a name that is not localhost makes an insecure origin. */
 const INSECURE_HOST = 'trail.test';
 
@@ -55,7 +58,20 @@ describe('exactly-once sending within one browser', { timeout: 120_000 }, () => 
   });
 
   const open = async (page: Page, origin = site.url) => {
-    await page.goto(`${origin}/tag.html?writeKey=once&flushInterval=600000&autocapture=false`);
+    await page.goto(`${origin}${PAGE}`);
+    await sdkReady(page);
+  };
+  /** Leaves by a link the visitor clicks, to `href`, and waits for the next page's SDK. */
+  const follow = async (page: Page, href: string) => {
+    await page.evaluate((to) => {
+      const a = document.createElement('a');
+      a.href = to;
+      a.id = 'next';
+      a.textContent = 'next';
+      document.body.append(a);
+    }, href);
+    await page.click('#next');
+    await page.waitForURL((url) => url.href.endsWith(href));
     await sdkReady(page);
   };
   /** Tracks `n` events that stay queued: the flush interval is longer than the test. */
@@ -111,16 +127,7 @@ describe('exactly-once sending within one browser', { timeout: 120_000 }, () => 
     await open(page);
     for (let round = 0; round < 5; round++) {
       await track(page, 3);
-      await page.evaluate((r) => {
-        const a = document.createElement('a');
-        a.href = `/tag.html?writeKey=once&flushInterval=600000&autocapture=false&round=${r}`;
-        a.id = 'next';
-        a.textContent = 'next';
-        document.body.append(a);
-      }, round);
-      await page.click('#next');
-      await page.waitForURL(new RegExp(`round=${round}`));
-      await sdkReady(page);
+      await follow(page, `${PAGE}&round=${round}`);
     }
     await page.evaluate(() => (window as any).trail.flush());
     await expectEachSentOnce();
@@ -174,22 +181,11 @@ describe('exactly-once sending within one browser', { timeout: 120_000 }, () => 
       for (let round = 0; round < 3; round++) {
         await open(page, origin);
         await track(page, 3);
-        await page.evaluate(() => {
-          const a = document.createElement('a');
-          a.href = `${location.pathname}${location.search}&next=1`;
-          a.id = 'next';
-          a.textContent = 'next';
-          document.body.append(a);
-        });
-        await page.click('#next');
-        await page.waitForURL(/next=1/);
-        await sdkReady(page);
+        await follow(page, `${PAGE}&next=${round}`);
         await track(page, 3);
         // Back, and away again before the page shown has finished taking the queue over.
         await page.goBack();
-        await page.goto(
-          `${origin}/tag.html?writeKey=once&flushInterval=600000&autocapture=false&again=${round}`,
-        );
+        await page.goto(`${origin}${PAGE}&again=${round}`);
       }
       await sdkReady(page);
       await page.evaluate(() => (window as any).trail.flush());
